@@ -1,0 +1,88 @@
+//! The HTTP API: one axum [`router`] over the shared [`AppState`].
+//!
+//! - [`error`]: `ApiError`, answered as RFC 9457 problem+json.
+//! - [`extract`]: validating extractors and parameter parsers (bbox, limit, datetime).
+//! - [`features`]: OGC API – Features (landing, conformance, collections, items).
+//! - [`openapi`]: the OpenAPI document.
+//! - [`ops`]: health, readiness, the web map page.
+
+pub mod error;
+pub mod extract;
+pub mod features;
+pub mod openapi;
+pub mod ops;
+
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::app::AppState;
+pub use error::ApiError;
+
+/// Every route of the server.
+pub fn router(state: AppState) -> Router {
+    let max_body = state.config.limits.max_body_bytes;
+    Router::new()
+        .route("/", get(ops::index))
+        .route("/favicon.ico", get(ops::favicon))
+        .route("/health", get(ops::health))
+        .route("/ready", get(ops::ready))
+        .route("/api", get(features::landing))
+        .route("/api/", get(features::landing))
+        .route("/api/openapi.json", get(openapi::openapi))
+        .route("/api/conformance", get(features::conformance))
+        .route("/api/collections", get(features::collections))
+        .route("/api/collections/{id}", get(features::collection))
+        .route(
+            "/api/collections/{id}/queryables",
+            get(features::queryables),
+        )
+        .route("/api/collections/{id}/items", get(features::items))
+        .route(
+            "/api/collections/{id}/items/{feature_id}",
+            get(features::item),
+        )
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(RequestBodyLimitLayer::new(max_body))
+        .layer(
+            CorsLayer::new()
+                .allow_origin(Any)
+                .allow_methods([
+                    Method::GET,
+                    Method::POST,
+                    Method::PUT,
+                    Method::PATCH,
+                    Method::DELETE,
+                ])
+                .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]),
+        )
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn not_found(uri: axum::http::Uri) -> Response {
+    ApiError::NotFound(format!(
+        "no resource at {}; see /api for the API",
+        uri.path()
+    ))
+    .into_response()
+}
+
+async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> Response {
+    error::problem(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        &format!("{method} is not allowed on {}", uri.path()),
+        serde_json::json!({}),
+    )
+}

@@ -1,0 +1,45 @@
+//! Operations endpoints: liveness, readiness and the web map's entry page.
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use super::error::ApiError;
+use crate::app::AppState;
+
+/// Liveness: the process answers.
+pub async fn health() -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// Readiness: the store answers and the layers are loaded.
+pub async fn ready(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    state.store.ping().await.map_err(|e| {
+        ApiError::Unavailable(format!("store {} does not answer: {e}", state.store.kind()))
+    })?;
+    let layers: Vec<_> = state
+        .atlas
+        .layers()
+        .iter()
+        .map(|l| json!({"id": l.id(), "features": l.len(), "version": l.version}))
+        .collect();
+    Ok(Json(
+        json!({ "status": "ready", "store": state.store.kind(), "layers": layers }),
+    ))
+}
+
+/// The web map (a placeholder page until the web-map client lands).
+pub async fn index() -> Html<&'static str> {
+    Html(include_str!("../../../web-map/index.html"))
+}
+
+/// Browsers ask for it on every page; an empty answer keeps consoles clean.
+pub async fn favicon() -> Response {
+    (
+        StatusCode::NO_CONTENT,
+        [(header::CACHE_CONTROL, "public, max-age=86400")],
+    )
+        .into_response()
+}

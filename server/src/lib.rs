@@ -1,0 +1,22 @@
+//! envatlas server: a spatial decision-support server for environmental
+//! protection bureaus.
+//!
+//! Module map (data flows top to bottom):
+//! - [`config`]: one validated [`config::Config`] from command line, environment and file.
+//! - [`cli`]: the command line of the `envatlas` binary.
+//! - [`model`]: features, typed properties, layer schemas, the built-in catalog, GeoJSON.
+//! - [`store`]: the [`store::Store`] trait (system of record) and its embedded SQLite backend; seeding.
+//! - [`atlas`]: every layer in memory with an rstar R-tree; changes build new versions.
+//! - [`sample`]: the deterministic generator of the Yibin sample data directory.
+//! - [`api`]: axum routes: OGC API Features, OpenAPI, health and readiness.
+//! - [`app`]: [`app::AppState`], start-up (`start`) and serving (`run(listener, state, shutdown)`).
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod app;
+pub mod atlas;
+pub mod cli;
+pub mod config;
+pub mod model;
+pub mod sample;
+pub mod store;

@@ -1,0 +1,203 @@
+//! The embedded store: one SQLite file (`<data-dir>/envatlas.db`) via sqlx.
+//!
+//! WAL journal with `synchronous = FULL`, so a committed write survives a crash
+//! or power loss: acknowledged data is durable.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{QueryBuilder, Row, SqlitePool};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use super::codec::{geometry_from_wkb, geometry_to_wkb, properties_from_json, properties_to_json};
+use super::{Store, StoreError};
+use crate::model::{Feature, LayerSchema, NewFeature, Reading};
+
+/// Rows per multi-row INSERT: 6 columns × 500 stays far below SQLite's
+/// limit of 32,766 bound variables.
+const READING_BATCH: usize = 500;
+
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and runs the migrations.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        let url = format!("sqlite://{}", path.display());
+        let options = SqliteConnectOptions::from_str(&url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(Self { pool })
+    }
+}
+
+fn now_rfc3339() -> String {
+    OffsetDateTime::now_utc()
+        .format(&Rfc3339)
+        .unwrap_or_else(|_| String::from("1970-01-01T00:00:00Z"))
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn kind(&self) -> &'static str {
+        "embedded"
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn schemas(&self) -> Result<Vec<LayerSchema>, StoreError> {
+        let rows = sqlx::query("SELECT id, schema_json FROM layers ORDER BY position, id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let id: String = row.try_get("id")?;
+                let text: String = row.try_get("schema_json")?;
+                serde_json::from_str(&text)
+                    .map_err(|e| StoreError::Corrupt(format!("schema of layer '{id}': {e}")))
+            })
+            .collect()
+    }
+
+    async fn put_schema(&self, schema: &LayerSchema) -> Result<(), StoreError> {
+        let text = serde_json::to_string(schema)
+            .map_err(|e| StoreError::Corrupt(format!("cannot serialise schema: {e}")))?;
+        sqlx::query(
+            "INSERT INTO layers (id, schema_json, position)
+             VALUES (?1, ?2, (SELECT COALESCE(MAX(position), -1) + 1 FROM layers))
+             ON CONFLICT (id) DO UPDATE SET schema_json = excluded.schema_json",
+        )
+        .bind(&schema.id)
+        .bind(text)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn load_features(&self, schema: &LayerSchema) -> Result<Vec<Feature>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT fid, id, geom, properties FROM features WHERE layer = ?1 ORDER BY fid",
+        )
+        .bind(&schema.id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let geom: &[u8] = row.try_get("geom")?;
+                let props: &str = row.try_get("properties")?;
+                Ok(Feature {
+                    fid: row.try_get("fid")?,
+                    id: row.try_get::<&str, _>("id")?.into(),
+                    geometry: geometry_from_wkb(geom)?,
+                    properties: properties_from_json(schema, props)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn upsert_features(
+        &self,
+        schema: &LayerSchema,
+        features: &[NewFeature],
+    ) -> Result<Vec<Feature>, StoreError> {
+        let now = now_rfc3339();
+        let mut tx = self.pool.begin().await?;
+        let mut stored = Vec::with_capacity(features.len());
+        for f in features {
+            let fid: i64 = sqlx::query_scalar(
+                "INSERT INTO features (layer, id, geom, properties, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (layer, id) DO UPDATE SET geom = excluded.geom,
+                    properties = excluded.properties, updated_at = excluded.updated_at
+                 RETURNING fid",
+            )
+            .bind(&schema.id)
+            .bind(&f.id)
+            .bind(geometry_to_wkb(&f.geometry)?)
+            .bind(properties_to_json(schema, &f.properties))
+            .bind(&now)
+            .fetch_one(&mut *tx)
+            .await?;
+            stored.push(Feature {
+                fid,
+                id: f.id.as_str().into(),
+                geometry: f.geometry.clone(),
+                properties: f.properties.clone(),
+            });
+        }
+        sqlx::query("UPDATE layers SET version = version + 1 WHERE id = ?1")
+            .bind(&schema.id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    async fn upsert_readings(&self, readings: &[Reading]) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut written = 0;
+        for batch in readings.chunks(READING_BATCH) {
+            let mut query = QueryBuilder::new(
+                "INSERT INTO readings (station_id, pollutant, kind, time, value, flag) ",
+            );
+            query.push_values(batch, |mut row, r| {
+                row.push_bind(&r.station_id)
+                    .push_bind(&r.pollutant)
+                    .push_bind(&r.kind)
+                    .push_bind(r.time.unix_timestamp())
+                    .push_bind(r.value)
+                    .push_bind(&r.flag);
+            });
+            query.push(
+                " ON CONFLICT (station_id, pollutant, kind, time)
+                  DO UPDATE SET value = excluded.value, flag = excluded.flag",
+            );
+            written += query.build().execute(&mut *tx).await?.rows_affected();
+        }
+        tx.commit().await?;
+        Ok(written)
+    }
+
+    async fn count_readings(&self) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM readings")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = ?1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    async fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,151 @@
+//! Helpers for envatlas's integration tests: start a real server on a free port
+//! over a temporary copy of the sample data directory.
+#![forbid(unsafe_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use envatlas_server::app;
+use envatlas_server::config::Config;
+
+/// The repository's sample data directory.
+pub fn sample_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("data")
+}
+
+/// A running server. Dropping it stops the server and removes its data directory.
+pub struct TestServer {
+    pub base_url: String,
+    pub addr: std::net::SocketAddr,
+    pub data_dir: tempfile::TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TestServer {
+    /// Starts a server seeded from a copy of the sample data.
+    pub fn start() -> anyhow::Result<TestServer> {
+        Self::start_with(|_| {})
+    }
+
+    /// Starts a server after `adjust` has changed its configuration. The server
+    /// runs on its own thread and runtime, so it outlives any one test's runtime.
+    pub fn start_with(adjust: impl FnOnce(&mut Config)) -> anyhow::Result<TestServer> {
+        let data_dir = tempfile::tempdir()?;
+        copy_sample(&sample_dir(), data_dir.path())?;
+        let mut config = Config {
+            listen: "127.0.0.1:0".into(),
+            data_dir: data_dir.path().to_path_buf(),
+            ..Config::default()
+        };
+        adjust(&mut config);
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ = ready_tx.send(Err(anyhow::anyhow!("runtime: {e}")));
+                    return;
+                }
+            };
+            runtime.block_on(async move {
+                let started = async {
+                    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+                    let addr = listener.local_addr()?;
+                    let state = app::start(config).await?;
+                    anyhow::Ok((listener, addr, state))
+                };
+                match started.await {
+                    Ok((listener, addr, state)) => {
+                        let _ = ready_tx.send(Ok(addr));
+                        let _ = app::run(listener, state, async {
+                            let _ = stop_rx.await;
+                        })
+                        .await;
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                    }
+                }
+            });
+        });
+        let addr = ready_rx.recv()??;
+        Ok(TestServer {
+            base_url: format!("http://{addr}"),
+            addr,
+            data_dir,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// One server shared by all tests of a test binary (seeding once is much
+/// faster than once per test). It lives until the process exits.
+pub fn shared_server() -> &'static TestServer {
+    static SERVER: OnceLock<TestServer> = OnceLock::new();
+    SERVER.get_or_init(|| match TestServer::start() {
+        Ok(s) => s,
+        Err(e) => panic!("cannot start the shared test server: {e:#}"),
+    })
+}
+
+/// Copies the layers and readings of a data directory (not its store file).
+pub fn copy_sample(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to.join("layers"))?;
+    for entry in std::fs::read_dir(from.join("layers"))? {
+        let entry = entry?;
+        std::fs::copy(entry.path(), to.join("layers").join(entry.file_name()))?;
+    }
+    let readings = from.join("readings.csv.gz");
+    if readings.exists() {
+        std::fs::copy(readings, to.join("readings.csv.gz"))?;
+    }
+    Ok(())
+}
+
+/// Blocking HTTP GET returning status, content type and body text.
+pub fn get(url: &str) -> anyhow::Result<(u16, String, String)> {
+    let response = reqwest::blocking::get(url)?;
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    Ok((status, content_type, response.text()?))
+}
+
+/// Blocking GET of a JSON document.
+pub fn get_json(url: &str) -> anyhow::Result<(u16, serde_json::Value)> {
+    let (status, _, body) = get(url)?;
+    Ok((status, serde_json::from_str(&body)?))
+}
+
+/// Whether tests must not skip for a missing tool or service (`CI=true`).
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
