@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 
 use crate::atlas::{Atlas, Layer};
 use crate::config::Config;
+use crate::metrics::Metrics;
 use crate::store::seed::seed_if_empty;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{Store, StoreError};
@@ -20,6 +21,7 @@ pub struct AppState {
     pub atlas: Arc<Atlas>,
     pub store: Arc<dyn Store>,
     pub config: Arc<Config>,
+    pub metrics: Arc<Metrics>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +85,7 @@ pub async fn start(config: Config) -> Result<AppState, StartError> {
         atlas,
         store,
         config: Arc::new(config),
+        metrics: Arc::new(Metrics::new()),
     })
 }
 

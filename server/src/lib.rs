@@ -9,6 +9,7 @@
 //! - [`atlas`]: every layer in memory with an rstar R-tree; changes build new versions.
 //! - [`sample`]: the deterministic generator of the Yibin sample data directory.
 //! - [`api`]: axum routes: OGC API Features, OpenAPI, health and readiness.
+//! - [`metrics`]: Prometheus request metrics (route templates, latency histograms).
 //! - [`app`]: [`app::AppState`], start-up (`start`) and serving (`run(listener, state, shutdown)`).
 #![forbid(unsafe_code)]
 
@@ -17,6 +18,7 @@ pub mod app;
 pub mod atlas;
 pub mod cli;
 pub mod config;
+pub mod metrics;
 pub mod model;
 pub mod sample;
 pub mod store;

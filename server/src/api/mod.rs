@@ -32,6 +32,7 @@ pub fn router(state: AppState) -> Router {
         .route("/favicon.ico", get(ops::favicon))
         .route("/health", get(ops::health))
         .route("/ready", get(ops::ready))
+        .route("/metrics", get(ops::metrics))
         .route("/api", get(features::landing))
         .route("/api/", get(features::landing))
         .route("/api/openapi.json", get(openapi::openapi))
@@ -48,6 +49,10 @@ pub fn router(state: AppState) -> Router {
             get(features::item),
         )
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.metrics.clone(),
+            crate::metrics::track,
+        ))
         .method_not_allowed_fallback(method_not_allowed)
         .layer(RequestBodyLimitLayer::new(max_body))
         .layer(

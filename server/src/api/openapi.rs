@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use crate::app::AppState;
 
 /// Every path the router serves, as OpenAPI writes it.
-pub const PATHS: [&str; 11] = [
+pub const PATHS: [&str; 12] = [
     "/api",
     "/api/conformance",
     "/api/collections",
@@ -22,6 +22,7 @@ pub const PATHS: [&str; 11] = [
     "/api/openapi.json",
     "/health",
     "/ready",
+    "/metrics",
     "/",
 ];
 
@@ -198,6 +199,15 @@ pub fn document(collection_ids: &[String], limits: &crate::config::Limits) -> Va
             "Operations",
             json!([]),
             json_ok("Store reachable, layers loaded", "application/json"),
+        ),
+    );
+    paths.insert(
+        "/metrics".into(),
+        op(
+            "Prometheus metrics 运行指标",
+            "Operations",
+            json!([]),
+            json!({"200": {"description": "Text exposition format", "content": {"text/plain": {}}}}),
         ),
     );
     paths.insert(

@@ -43,3 +43,16 @@ pub async fn favicon() -> Response {
     )
         .into_response()
 }
+
+/// Prometheus metrics in the text exposition format.
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let body = state.metrics.render(&[]);
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
+}

@@ -27,7 +27,7 @@ pub fn builtin_schemas() -> Vec<LayerSchema> {
 
 /// The built-in schema of one layer, if it is one of the atlas layers.
 pub fn builtin_schema(id: &str) -> Option<LayerSchema> {
-    use PropType::{Boolean as B, Integer as I, String as S};
+    use PropType::{Boolean as B, Integer as I, Number as N, String as S};
     let s = match id {
         "admin_boundaries" => schema(
             id,
@@ -104,7 +104,7 @@ pub fn builtin_schema(id: &str) -> Option<LayerSchema> {
                 ("water_source_id", S, "水源地编号", "Water source id"),
                 ("zone_level", S, "保护区级别", "Zone level"),
                 ("name_zh", S, "名称", "Name (Chinese)"),
-                ("area_m2", I, "面积（平方米）", "Area (m²)"),
+                ("area_m2", N, "面积（平方米）", "Area (m²)"),
                 ("synthetic", B, "示例数据", "Synthetic"),
             ],
             ("#22d3ee", None, 8),
@@ -119,7 +119,7 @@ pub fn builtin_schema(id: &str) -> Option<LayerSchema> {
                 ("name_en", S, "英文名称", "Name (English)"),
                 ("category", S, "类别", "Category"),
                 ("county", S, "所属区县", "County (adcode)"),
-                ("area_m2", I, "面积（平方米）", "Area (m²)"),
+                ("area_m2", N, "面积（平方米）", "Area (m²)"),
                 ("synthetic", B, "示例数据", "Synthetic"),
             ],
             ("#16a34a", None, 6),

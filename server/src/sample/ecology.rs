@@ -170,9 +170,9 @@ fn yibin_area<R: Rng>(
                 let d = rng.gen_range(*a..*b);
                 let len = rng.gen_range(6_000.0..18_000.0);
                 let frame = LocalFrame::new(line.point_at(d));
-                let sub = frame.line_to_local(&line.sub_line(d - len / 2.0, d + len / 2.0));
+                let sub = frame.line_project(&line.sub_line(d - len / 2.0, d + len / 2.0));
                 (
-                    frame.multi_to_geo(&sub.buffer(line.width_m / 2.0 + r)),
+                    frame.multi_unproject(&sub.buffer(line.width_m / 2.0 + r)),
                     frame,
                 )
             }
@@ -186,7 +186,7 @@ fn yibin_area<R: Rng>(
                 let frame = LocalFrame::new(c);
                 // Keep towns out of reserves.
                 let near_seat = y.counties.iter().any(|k| {
-                    let v = frame.to_local(k.seat);
+                    let v = frame.project(k.seat);
                     v.x.hypot(v.y) < r * 1.5 + 1_500.0
                 });
                 if near_seat {

@@ -46,14 +46,14 @@ impl LocalFrame {
         }
     }
 
-    pub(crate) fn to_local(&self, c: Coord) -> Coord {
+    pub(crate) fn project(&self, c: Coord) -> Coord {
         Coord {
             x: (c.x - self.lon0) * self.kx,
             y: (c.y - self.lat0) * self.ky,
         }
     }
 
-    pub(crate) fn to_geo(&self, c: Coord) -> Coord {
+    pub(crate) fn unproject(&self, c: Coord) -> Coord {
         Coord {
             x: self.lon0 + c.x / self.kx,
             y: self.lat0 + c.y / self.ky,
@@ -62,16 +62,16 @@ impl LocalFrame {
 
     /// The point `dx` metres east and `dy` metres north of the origin.
     pub(crate) fn offset(&self, dx: f64, dy: f64) -> Coord {
-        self.to_geo(Coord { x: dx, y: dy })
+        self.unproject(Coord { x: dx, y: dy })
     }
 
-    pub(crate) fn line_to_local(&self, ls: &LineString) -> LineString {
-        ls.coords().map(|c| self.to_local(*c)).collect()
+    pub(crate) fn line_project(&self, ls: &LineString) -> LineString {
+        ls.coords().map(|c| self.project(*c)).collect()
     }
 
-    pub(crate) fn multi_to_geo(&self, mp: &MultiPolygon) -> MultiPolygon {
+    pub(crate) fn multi_unproject(&self, mp: &MultiPolygon) -> MultiPolygon {
         let ring =
-            |ls: &LineString| -> LineString { ls.coords().map(|c| self.to_geo(*c)).collect() };
+            |ls: &LineString| -> LineString { ls.coords().map(|c| self.unproject(*c)).collect() };
         mp.iter()
             .map(|p| Polygon::new(ring(p.exterior()), p.interiors().iter().map(ring).collect()))
             .collect()
@@ -238,7 +238,7 @@ mod tests {
         // One degree of latitude near 29°N is ~110.8 km; of longitude ~97.6 km.
         assert!((f.ky - 110_800.0).abs() < 300.0, "{}", f.ky);
         assert!((f.kx - 97_600.0).abs() < 400.0, "{}", f.kx);
-        let back = f.to_geo(f.to_local(Coord { x: 104.7, y: 28.9 }));
+        let back = f.unproject(f.project(Coord { x: 104.7, y: 28.9 }));
         assert!((back.x - 104.7).abs() < 1e-12 && (back.y - 28.9).abs() < 1e-12);
     }
 

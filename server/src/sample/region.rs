@@ -54,7 +54,6 @@ pub(crate) struct County {
 
 /// The real city, prepared for sampling.
 pub(crate) struct Yibin {
-    pub city: MultiPolygon,
     /// The city shrunk by [`INNER_MARGIN_M`]: synthetic geometry is sampled and clipped in it.
     pub city_inner: MultiPolygon,
     bbox: Rect,
@@ -84,12 +83,12 @@ impl Yibin {
         let local = MultiPolygon::new(
             city.iter()
                 .map(|p| {
-                    let ring = |ls: &geo::LineString| frame.line_to_local(ls);
+                    let ring = |ls: &geo::LineString| frame.line_project(ls);
                     geo::Polygon::new(ring(p.exterior()), p.interiors().iter().map(ring).collect())
                 })
                 .collect(),
         );
-        let city_inner = frame.multi_to_geo(&local.buffer(-INNER_MARGIN_M));
+        let city_inner = frame.multi_unproject(&local.buffer(-INNER_MARGIN_M));
         let mut counties = Vec::new();
         for a in r.admin.iter().filter(|a| a.level == "county") {
             let seat = r
@@ -111,11 +110,7 @@ impl Yibin {
         for name in MAIN_RIVERS {
             let river = r.rivers.iter().find(|x| x.name_en == name);
             for part in river.map(|x| x.parts.as_slice()).unwrap_or_default() {
-                let line = RiverLine::new(
-                    name,
-                    &river.map(|x| x.name_zh.clone()).unwrap_or_default(),
-                    part,
-                );
+                let line = RiverLine::new(name, part);
                 let inside: Vec<f64> = line
                     .coords()
                     .iter()
@@ -137,7 +132,6 @@ impl Yibin {
             });
         }
         Ok(Yibin {
-            city,
             city_inner,
             bbox,
             counties,
@@ -211,7 +205,7 @@ impl Yibin {
                 self.counties
                     .iter()
                     .all(|k| {
-                        let v = frame.to_local(k.seat);
+                        let v = frame.project(k.seat);
                         v.x.hypot(v.y) > 3_000.0
                     })
                     .then_some(c)
@@ -323,7 +317,7 @@ mod tests {
         for spot in &spots {
             for _ in 0..50 {
                 let (c, k) = y.sample(&mut rng, spot).expect("sample");
-                assert!(y.city.contains(&Point::from(c)));
+                assert!(y.city_inner.contains(&Point::from(c)));
                 assert!(k.shape.intersects(&Point::from(c)));
             }
         }

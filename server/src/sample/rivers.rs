@@ -23,14 +23,13 @@ pub(crate) fn river_width_m(name_en: &str) -> f64 {
 #[derive(Debug, Clone)]
 pub(crate) struct RiverLine {
     pub name_en: String,
-    pub name_zh: String,
     pub width_m: f64,
     coords: Vec<Coord>,
     cum_m: Vec<f64>,
 }
 
 impl RiverLine {
-    pub(crate) fn new(name_en: &str, name_zh: &str, line: &LineString) -> Self {
+    pub(crate) fn new(name_en: &str, line: &LineString) -> Self {
         let coords: Vec<Coord> = line.coords().copied().collect();
         let mut cum_m = Vec::with_capacity(coords.len());
         let mut total = 0.0;
@@ -42,7 +41,6 @@ impl RiverLine {
         }
         RiverLine {
             name_en: name_en.to_owned(),
-            name_zh: name_zh.to_owned(),
             width_m: river_width_m(name_en),
             coords,
             cum_m,
@@ -99,7 +97,7 @@ impl RiverLine {
         }
         let i = self.segment(d.clamp(0.0, self.length_m()));
         let frame = LocalFrame::new(self.coords[i]);
-        let v = frame.to_local(self.coords[i + 1]);
+        let v = frame.project(self.coords[i + 1]);
         let n = v.x.hypot(v.y);
         if n > 0.0 {
             (v.x / n, v.y / n)
@@ -130,8 +128,8 @@ impl RiverLine {
         let frame = LocalFrame::new(c);
         let mut best = (0.0, f64::INFINITY);
         for i in 0..self.coords.len().saturating_sub(1) {
-            let a = frame.to_local(self.coords[i]);
-            let b = frame.to_local(self.coords[i + 1]);
+            let a = frame.project(self.coords[i]);
+            let b = frame.project(self.coords[i + 1]);
             let (dx, dy) = (b.x - a.x, b.y - a.y);
             let len2 = dx * dx + dy * dy;
             let t = if len2 > 0.0 {
@@ -156,7 +154,7 @@ mod tests {
 
     fn line() -> RiverLine {
         let ls: LineString = vec![(104.0, 28.0), (104.1, 28.0), (104.1, 28.1)].into();
-        RiverLine::new("Min", "岷江", &ls)
+        RiverLine::new("Min", &ls)
     }
 
     #[test]

@@ -138,10 +138,14 @@ pub(crate) fn generate(
             (None, None),
         )?);
     }
+    let mut placed: Vec<(&str, f64)> = Vec::new();
     for k in 0..SECTIONS {
         n += 1;
         let (coord, county, river) = match ctx.region {
-            Region::Yibin(y) => section_on_river(&mut rng, y, k)?,
+            Region::Yibin(y) => {
+                let river = MAIN_RIVERS[k * MAIN_RIVERS.len() / SECTIONS];
+                section_on_river(&mut rng, y, river, &mut placed)?
+            }
             // No river lines outside Yibin: the section has no `river`.
             Region::China(_) => {
                 let (c, county) = ctx.place(&mut rng, &Spot::Rural)?;
@@ -166,32 +170,35 @@ pub(crate) fn generate(
     Ok(out)
 }
 
-/// Section `k` on a main river (six per river, spread along its reach in the city), on the
-/// centreline and inside the city.
+/// A section on `river`'s centreline inside the city, spread out: at least 4 km along the river
+/// from the sections already `placed` on it (the spacing relaxes if the reach is short).
 fn section_on_river<R: Rng>(
     rng: &mut R,
     y: &Yibin,
-    k: usize,
+    river: &'static str,
+    placed: &mut Vec<(&'static str, f64)>,
 ) -> Result<(Coord, String, Option<&'static str>), SampleError> {
-    let per_river = SECTIONS / MAIN_RIVERS.len();
-    let river = MAIN_RIVERS[(k / per_river).min(MAIN_RIVERS.len() - 1)];
-    let slot = (k % per_river) as f64;
+    const ATTEMPTS: u32 = 2_000;
     if let Some((line, (a, b))) = y.river(river) {
-        let step = (b - a) / per_river as f64;
-        for _ in 0..200 {
-            let d = a + step * (slot + rng.gen_range(0.1..0.9));
+        for attempt in 0..ATTEMPTS {
+            let spacing = 4_000.0 / f64::from(1 + attempt / 500);
+            let d = rng.gen_range(*a..*b);
+            let crowded = placed
+                .iter()
+                .any(|(r, x)| *r == river && (x - d).abs() < spacing);
             let c = round_coord(line.point_at(d));
-            if !y.inside(c) {
+            if crowded || !y.inside(c) {
                 continue;
             }
             if let Some(county) = y.county_at(c) {
+                placed.push((river, d));
                 return Ok((c, county.adcode.clone(), Some(river)));
             }
         }
     }
     Err(SampleError::Placement {
         what: format!("a water section on the {river}"),
-        attempts: 200,
+        attempts: ATTEMPTS,
     })
 }
 

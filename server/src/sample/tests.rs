@@ -295,6 +295,8 @@ fn geometries_are_valid_and_synthetic_ones_inside_yibin() {
                         "{layer} {} not CCW",
                         f["id"]
                     );
+                    let holes_cw = p.interiors().iter().all(geo::Winding::is_cw);
+                    assert!(holes_cw, "{layer} {} has a CCW hole", f["id"]);
                 }
             }
             if f["properties"]["synthetic"] == true {
@@ -346,7 +348,7 @@ fn protection_zones_are_disjoint_bands_around_their_intakes() {
             let dist = r
                 .parts
                 .iter()
-                .map(|part| RiverLine::new(river, "", part).locate(intake).1)
+                .map(|part| RiverLine::new(river, part).locate(intake).1)
                 .fold(f64::INFINITY, f64::min);
             assert!(dist < 1.0, "{ws} is {dist} m off the {river}");
         }

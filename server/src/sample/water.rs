@@ -25,18 +25,19 @@ enum Supply {
     Township,
 }
 
-/// Planned river intakes in Yibin: (river, nearby seat, supply level). Intakes go upstream of
-/// their seat; without a seat anywhere along the river inside the city.
+/// Planned river intakes in Yibin: (river, nearby seat, supply level). Intakes go near (mostly
+/// upstream of) their seat; without a seat anywhere along the river inside the city. The Jinsha
+/// is the provincial border above Xuzhou, so only two intakes use its inner reach.
 const INTAKES: [(&str, Option<&str>, Supply); 10] = [
     ("Min", Some(CUIPING), Supply::City),
     ("Jinsha", Some(CUIPING), Supply::City),
     ("Chang Jiang", Some(CUIPING), Supply::City),
     ("Jinsha", Some(XUZHOU), Supply::County),
-    ("Jinsha", Some(PINGSHAN), Supply::County),
+    ("Min", Some(PINGSHAN), Supply::County),
     ("Chang Jiang", Some(NANXI), Supply::County),
     ("Chang Jiang", Some(JIANGAN), Supply::County),
     ("Min", None, Supply::Township),
-    ("Min", None, Supply::City),
+    ("Min", None, Supply::Township),
     ("Chang Jiang", None, Supply::Township),
 ];
 
@@ -278,8 +279,9 @@ fn place_intake<R: Rng>(
         .map(|(d, _)| d);
     for attempt in 0..ATTEMPTS {
         let d = match near {
-            // Upstream of the seat (intakes sit above the town's outfalls).
-            Some(d0) if attempt < ATTEMPTS / 2 => d0 - rng.gen_range(1_500.0..12_000.0),
+            // Mostly upstream of the seat (intakes sit above the town's outfalls).
+            Some(d0) if attempt < ATTEMPTS / 2 => d0 - rng.gen_range(-6_000.0..12_000.0),
+            Some(d0) if attempt < ATTEMPTS * 3 / 4 => d0 + rng.gen_range(-25_000.0..25_000.0),
             _ => rng.gen_range(*a..*b),
         };
         if !y.inside(round_coord(line.point_at(d))) {

@@ -78,21 +78,27 @@ pub(crate) fn river_bands(line: &RiverLine, d: f64) -> Option<Bands> {
     let buffers: Vec<MultiPolygon> = RIVER_BANDS
         .iter()
         .map(|&(up, down, land)| {
-            let sub = frame.line_to_local(&line.sub_line(d - up, d + down));
+            let sub = frame.line_project(&line.sub_line(d - up, d + down));
             sub.buffer(line.width_m / 2.0 + land)
         })
         .collect();
     let (b1, b2, b3) = (&buffers[0], &buffers[1], &buffers[2]);
     // Each outline is the union with the smaller ones, so the differences below are bands.
-    let u1 = round_multi(&frame.multi_to_geo(b1));
-    let u2 = round_multi(&frame.multi_to_geo(&b2.union(b1)));
-    let u3 = round_multi(&frame.multi_to_geo(&b3.union(&b2.union(b1))));
+    let outlines = [
+        frame.multi_unproject(b1),
+        frame.multi_unproject(&b2.union(b1)),
+        frame.multi_unproject(&b3.union(&b2.union(b1))),
+    ];
+    let [u1, u2, u3] = [0, 1, 2].map(|i| round_multi(&outlines[i]));
+    // Subtracting rounded outlines: the holes are exactly the inner bands' rounded rings.
     let raw2 = drop_slivers(u2.difference(&u1), &frame);
     let raw3 = drop_slivers(u3.difference(&u2), &frame);
     let (level2, quasi) = (round_multi(&raw2), round_multi(&raw3));
-    let all_valid = [&u1, &u2, &u3, &raw2, &raw3, &level2, &quasi]
+    // Valid before rounding (outlines, differences) and after (everything written).
+    let all_valid = outlines
         .iter()
-        .all(|m| is_valid_nonempty(m));
+        .chain([&u1, &u2, &u3, &raw2, &raw3, &level2, &quasi])
+        .all(is_valid_nonempty);
     if !all_valid || !u1.intersects(&Point::from(intake)) {
         return None;
     }
@@ -157,7 +163,7 @@ pub(crate) mod tests {
             (104.70, 28.79),
         ]
         .into();
-        let line = RiverLine::new("Chang Jiang", "长江", &ls);
+        let line = RiverLine::new("Chang Jiang", &ls);
         let mut built = 0;
         for k in 0..12 {
             let d = 5_500.0 + k as f64 * 1_500.0;
