@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
 
-use crate::atlas::{Atlas, Layer};
+use crate::atlas::{Atlas, Layer, LayerChange};
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::tileset::Tileset;
 use crate::store::seed::seed_if_empty;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{Store, StoreError};
@@ -22,6 +23,17 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
+    pub tiles: Arc<Tileset>,
+}
+
+impl AppState {
+    /// Applies a change that the store has committed: the layer's next version
+    /// goes live and its cached tiles are dropped. Returns the new version.
+    pub fn apply_change(&self, layer_id: &str, change: LayerChange) -> Option<u64> {
+        let version = self.atlas.apply(layer_id, change)?;
+        self.tiles.invalidate(layer_id);
+        Some(version)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -81,7 +93,9 @@ pub async fn start(config: Config) -> Result<AppState, StartError> {
         elapsed_ms = started.elapsed().as_millis() as u64,
         "atlas loaded"
     );
+    let tiles = Arc::new(Tileset::new(config.tiles.cache_mb.saturating_mul(1024 * 1024)));
     Ok(AppState {
+        tiles,
         atlas,
         store,
         config: Arc::new(config),

@@ -49,6 +49,7 @@ pub struct Config {
     pub write_token: Option<String>,
     pub limits: Limits,
     pub http: Http,
+    pub tiles: Tiles,
 }
 
 impl std::fmt::Debug for Config {
@@ -63,6 +64,7 @@ impl std::fmt::Debug for Config {
             .field("write_token", &self.write_token.as_ref().map(|_| "<set>"))
             .field("limits", &self.limits)
             .field("http", &self.http)
+            .field("tiles", &self.tiles)
             .finish()
     }
 }
@@ -78,6 +80,7 @@ impl Default for Config {
             write_token: None,
             limits: Limits::default(),
             http: Http::default(),
+            tiles: Tiles::default(),
         }
     }
 }
@@ -125,6 +128,25 @@ impl Default for Http {
     fn default() -> Self {
         Self {
             shutdown_grace_s: 10,
+        }
+    }
+}
+
+/// Vector tile serving.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Tiles {
+    /// Memory for cached tiles, in MB.
+    pub cache_mb: usize,
+    /// The `Cache-Control` header of tile responses.
+    pub cache_control: String,
+}
+
+impl Default for Tiles {
+    fn default() -> Self {
+        Self {
+            cache_mb: 256,
+            cache_control: "public, max-age=60".into(),
         }
     }
 }

@@ -8,7 +8,8 @@
 //! - [`store`]: the [`store::Store`] trait (system of record) and its embedded SQLite backend; seeding.
 //! - [`atlas`]: every layer in memory with an rstar R-tree; changes build new versions.
 //! - [`sample`]: the deterministic generator of the Yibin sample data directory.
-//! - [`api`]: axum routes: OGC API Features, OpenAPI, health and readiness.
+//! - [`tileset`]: vector tiles of the atlas (per-layer tile rules, rendering, the tile cache).
+//! - [`api`]: axum routes: OGC API Features and Tiles, TileJSON, OpenAPI, metrics, health.
 //! - [`metrics`]: Prometheus request metrics (route templates, latency histograms).
 //! - [`app`]: [`app::AppState`], start-up (`start`) and serving (`run(listener, state, shutdown)`).
 #![forbid(unsafe_code)]
@@ -22,3 +23,4 @@ pub mod metrics;
 pub mod model;
 pub mod sample;
 pub mod store;
+pub mod tileset;

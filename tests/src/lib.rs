@@ -20,6 +20,8 @@ pub struct TestServer {
     pub base_url: String,
     pub addr: std::net::SocketAddr,
     pub data_dir: tempfile::TempDir,
+    /// The running server's state, for in-process changes (e.g. applying a layer change).
+    pub state: app::AppState,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -64,7 +66,7 @@ impl TestServer {
                 };
                 match started.await {
                     Ok((listener, addr, state)) => {
-                        let _ = ready_tx.send(Ok(addr));
+                        let _ = ready_tx.send(Ok((addr, state.clone())));
                         let _ = app::run(listener, state, async {
                             let _ = stop_rx.await;
                         })
@@ -76,11 +78,12 @@ impl TestServer {
                 }
             });
         });
-        let addr = ready_rx.recv()??;
+        let (addr, state) = ready_rx.recv()??;
         Ok(TestServer {
             base_url: format!("http://{addr}"),
             addr,
             data_dir,
+            state,
             stop: Some(stop_tx),
             thread: Some(thread),
         })
@@ -143,6 +146,19 @@ pub fn get(url: &str) -> anyhow::Result<(u16, String, String)> {
 pub fn get_json(url: &str) -> anyhow::Result<(u16, serde_json::Value)> {
     let (status, _, body) = get(url)?;
     Ok((status, serde_json::from_str(&body)?))
+}
+
+/// Blocking GET with request headers; returns status, response headers and raw bytes.
+pub fn get_bytes(url: &str, headers: &[(&str, &str)]) -> anyhow::Result<(u16, reqwest::header::HeaderMap, Vec<u8>)> {
+    let client = reqwest::blocking::Client::new();
+    let mut request = client.get(url);
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let response = request.send()?;
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    Ok((status, headers, response.bytes()?.to_vec()))
 }
 
 /// Whether tests must not skip for a missing tool or service (`CI=true`).

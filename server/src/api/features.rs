@@ -24,12 +24,16 @@ const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 /// Parameters of `/items` that are not property filters.
 const ITEM_PARAMS: [&str; 5] = ["bbox", "limit", "offset", "datetime", "f"];
 
-pub const CONFORMANCE: [&str; 5] = [
+pub const CONFORMANCE: [&str; 9] = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
 ];
 
 fn geojson_response(body: Json_) -> Response {
@@ -63,6 +67,7 @@ pub async fn landing(BaseUrl(base): BaseUrl) -> Json<Json_> {
             {"href": format!("{base}/api/openapi.json"), "rel": "service-desc", "type": "application/vnd.oai.openapi+json;version=3.0", "title": "OpenAPI definition"},
             {"href": format!("{base}/api/conformance"), "rel": "conformance", "type": "application/json", "title": "Conformance classes"},
             {"href": format!("{base}/api/collections"), "rel": "data", "type": "application/json", "title": "Collections"},
+            {"href": format!("{base}/api/tileMatrixSets"), "rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes", "type": "application/json", "title": "Tile matrix sets"},
             {"href": format!("{base}/"), "rel": "alternate", "type": "text/html", "title": "Web map"}
         ]
     }))
@@ -98,7 +103,8 @@ fn collection_json(base: &str, layer: &Layer) -> Json_ {
         "links": [
             {"href": href, "rel": "self", "type": "application/json", "title": s.title_en},
             {"href": format!("{href}/items"), "rel": "items", "type": GEOJSON, "title": "Items"},
-            {"href": format!("{href}/queryables"), "rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables", "type": "application/schema+json", "title": "Queryables"}
+            {"href": format!("{href}/queryables"), "rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables", "type": "application/schema+json", "title": "Queryables"},
+            {"href": format!("{href}/tiles"), "rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", "type": "application/json", "title": "Vector tilesets"}
         ]
     })
 }

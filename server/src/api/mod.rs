@@ -4,6 +4,7 @@
 //! - [`extract`]: validating extractors and parameter parsers (bbox, limit, datetime).
 //! - [`features`]: OGC API – Features (landing, conformance, collections, items).
 //! - [`openapi`]: the OpenAPI document.
+//! - [`tiles`]: MVT tiles, TileJSON, OGC API Tiles.
 //! - [`ops`]: health, readiness, the web map page.
 
 pub mod error;
@@ -11,6 +12,7 @@ pub mod extract;
 pub mod features;
 pub mod openapi;
 pub mod ops;
+pub mod tiles;
 
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -48,6 +50,16 @@ pub fn router(state: AppState) -> Router {
             "/api/collections/{id}/items/{feature_id}",
             get(features::item),
         )
+        .route("/api/collections/{id}/tiles", get(tiles::collection_tilesets))
+        .route("/api/collections/{id}/tiles/{set}", get(tiles::collection_tileset))
+        .route(
+            "/api/collections/{id}/tiles/{set}/{z}/{row}/{col}",
+            get(tiles::ogc_tile),
+        )
+        .route("/api/tileMatrixSets", get(tiles::tile_matrix_sets))
+        .route("/api/tileMatrixSets/{id}", get(tiles::web_mercator_quad))
+        .route("/tiles/{layers}", get(tiles::tilejson))
+        .route("/tiles/{layers}/{z}/{x}/{y}", get(tiles::xyz_tile))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.metrics.clone(),
