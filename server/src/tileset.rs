@@ -19,8 +19,10 @@ use rstar::AABB;
 use crate::atlas::{Atlas, Layer};
 use crate::model::{Feature, GeometryKind, LayerSchema, Value};
 
-/// From this zoom on, tiles carry every property (and `id`).
-pub const FULL_ATTRIBUTES_FROM_ZOOM: u8 = 10;
+/// From these zooms on, tiles carry every property (and `id`): dense point
+/// layers later, so mid-zoom tiles of thousands of points stay small and fast.
+pub const FULL_ATTRIBUTES_FROM_ZOOM_POINTS: u8 = 12;
+pub const FULL_ATTRIBUTES_FROM_ZOOM_OTHERS: u8 = 10;
 
 /// The zoom range TileJSON advertises; clients overzoom beyond `MAX_ZOOM`.
 pub const MIN_ZOOM: u8 = 0;
@@ -132,7 +134,7 @@ impl Tileset {
     }
 }
 
-/// The properties a layer keeps below [`FULL_ATTRIBUTES_FROM_ZOOM`]: what the
+/// The properties a layer keeps below its full-attribute zoom: what the
 /// low-zoom map styles and labels need, nothing more.
 pub fn low_zoom_properties(layer_id: &str) -> &'static [&'static str] {
     match layer_id {
@@ -148,14 +150,19 @@ pub fn low_zoom_properties(layer_id: &str) -> &'static [&'static str] {
     }
 }
 
-/// How a layer is tiled: points are thinned below z12 (with `point_count`);
-/// below z10 only the low-zoom properties are kept.
+/// How a layer is tiled: points are thinned below z12 (with `point_count`) and
+/// carry all properties from z12; lines and polygons from z10.
 pub fn rules_for(schema: &LayerSchema) -> LayerTileRules {
+    let points = schema.geometry == GeometryKind::Point;
     LayerTileRules {
         min_zoom: MIN_ZOOM,
-        full_attributes_from_zoom: FULL_ATTRIBUTES_FROM_ZOOM,
+        full_attributes_from_zoom: if points {
+            FULL_ATTRIBUTES_FROM_ZOOM_POINTS
+        } else {
+            FULL_ATTRIBUTES_FROM_ZOOM_OTHERS
+        },
         low_zoom_properties: low_zoom_properties(&schema.id).iter().map(|s| (*s).to_string()).collect(),
-        point_thinning: (schema.geometry == GeometryKind::Point).then(PointThinning::default),
+        point_thinning: points.then(PointThinning::default),
         ..LayerTileRules::default()
     }
 }

@@ -48,7 +48,7 @@ fn tiles_decode_with_ids_and_properties() {
         }
         let sources = layers.iter().find(|l| l.name == "pollution_sources").expect("sources");
         let keys: Vec<&str> = sources.keys.iter().map(String::as_str).collect();
-        if z >= 10 {
+        if z >= 12 {
             for key in ["id", "name_zh", "permit_no", "credit_rating"] {
                 assert!(keys.contains(&key), "z{z} full attributes: {keys:?}");
             }
