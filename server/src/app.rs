@@ -11,10 +11,11 @@ use tokio::net::TcpListener;
 use crate::atlas::{Atlas, Layer, LayerChange};
 use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::tileset::Tileset;
+use crate::store::postgis::PostgisStore;
 use crate::store::seed::seed_if_empty;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{Store, StoreError};
+use crate::tileset::Tileset;
 
 /// What every handler shares. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -47,15 +48,11 @@ pub enum StartError {
     },
 }
 
-/// Opens the store named by the configuration.
+/// Opens the store named by the configuration: PostGIS when `database_url` is
+/// set, else the embedded store in the data directory.
 pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
-    if config.database_url.is_some() {
-        return Err(StoreError::Unsupported(
-            "the PostGIS store (--database-url) is not available in this version; \
-             run without it to use the embedded store"
-                .into(),
-        )
-        .into());
+    if let Some(url) = &config.database_url {
+        return Ok(Arc::new(PostgisStore::open(url).await?));
     }
     std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
         path: config.data_dir.display().to_string(),
@@ -93,7 +90,9 @@ pub async fn start(config: Config) -> Result<AppState, StartError> {
         elapsed_ms = started.elapsed().as_millis() as u64,
         "atlas loaded"
     );
-    let tiles = Arc::new(Tileset::new(config.tiles.cache_mb.saturating_mul(1024 * 1024)));
+    let tiles = Arc::new(Tileset::new(
+        config.tiles.cache_mb.saturating_mul(1024 * 1024),
+    ));
     Ok(AppState {
         tiles,
         atlas,

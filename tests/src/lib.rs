@@ -1,6 +1,11 @@
 //! Helpers for envatlas's integration tests: start a real server on a free port
-//! over a temporary copy of the sample data directory.
+//! over a temporary copy of the sample data directory, with the embedded store
+//! or (see [`postgis`]) a throwaway PostGIS database.
 #![forbid(unsafe_code)]
+
+pub mod postgis;
+
+pub use postgis::TestDatabase;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -24,6 +29,8 @@ pub struct TestServer {
     pub state: app::AppState,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// The server's own PostGIS database, dropped after the server has stopped.
+    database: Option<TestDatabase>,
 }
 
 impl TestServer {
@@ -86,7 +93,26 @@ impl TestServer {
             state,
             stop: Some(stop_tx),
             thread: Some(thread),
+            database: None,
         })
+    }
+
+    /// Starts a server on the PostGIS store, over a database of its own
+    /// (see [`TestDatabase`]) seeded from a copy of the sample data.
+    pub fn start_postgis() -> anyhow::Result<TestServer> {
+        Self::start_postgis_with(|_| {})
+    }
+
+    /// [`TestServer::start_postgis`] after `adjust` has changed the configuration.
+    pub fn start_postgis_with(adjust: impl FnOnce(&mut Config)) -> anyhow::Result<TestServer> {
+        let database = TestDatabase::create()?;
+        let url = database.url.clone();
+        let mut server = Self::start_with(move |config| {
+            config.database_url = Some(url);
+            adjust(config);
+        })?;
+        server.database = Some(database);
+        Ok(server)
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -149,7 +175,10 @@ pub fn get_json(url: &str) -> anyhow::Result<(u16, serde_json::Value)> {
 }
 
 /// Blocking GET with request headers; returns status, response headers and raw bytes.
-pub fn get_bytes(url: &str, headers: &[(&str, &str)]) -> anyhow::Result<(u16, reqwest::header::HeaderMap, Vec<u8>)> {
+pub fn get_bytes(
+    url: &str,
+    headers: &[(&str, &str)],
+) -> anyhow::Result<(u16, reqwest::header::HeaderMap, Vec<u8>)> {
     let client = reqwest::blocking::Client::new();
     let mut request = client.get(url);
     for (k, v) in headers {

@@ -2,6 +2,7 @@
 //!
 //! - [`Store`]: the one trait every backend implements.
 //! - [`sqlite`]: the embedded store, a SQLite file in the data directory (default).
+//! - [`postgis`]: PostgreSQL with PostGIS, used when `database_url` is set.
 //! - [`seed`]: fills an empty store from a sample data directory.
 //! - [`codec`]: geometry (WKB) and property (JSON) encoding shared by the backends.
 //!
@@ -9,6 +10,7 @@
 //! apply them to the in-memory atlas.
 
 pub mod codec;
+pub mod postgis;
 pub mod seed;
 pub mod sqlite;
 

@@ -1,0 +1,424 @@
+//! The PostGIS store: a PostgreSQL database with the postgis extension, via a
+//! sqlx pool (`--database-url postgres://…`).
+//!
+//! Same semantics as the embedded store (see [`super::Store`]), with PostGIS
+//! types: geometry is `geometry(Geometry, 4326)` (bound as WKB, read back with
+//! `ST_AsBinary`), properties and schemas are `jsonb`, reading times
+//! `timestamptz`. Bulk writes bind whole columns as arrays and `UNNEST` them, in
+//! batches, inside one transaction. Migrations live in `server/migrations/postgres`.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{PgPool, Postgres, Row, Transaction};
+
+use super::codec::{geometry_from_wkb, geometry_to_wkb, properties_from_json, properties_to_json};
+use super::{Store, StoreError};
+use crate::model::{Feature, LayerSchema, NewFeature, Reading};
+
+/// Features per statement: big polygons make rows large, so keep messages modest.
+const FEATURE_BATCH: usize = 1_000;
+
+/// Readings per statement (six arrays of this length).
+const READING_BATCH: usize = 10_000;
+
+#[derive(Debug, Clone)]
+pub struct PostgisStore {
+    pool: PgPool,
+}
+
+impl PostgisStore {
+    /// Connects, makes sure the postgis extension exists (creating it when the
+    /// role may), then runs the migrations.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await?;
+        ensure_postgis(&pool).await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(Self { pool })
+    }
+}
+
+async fn has_postgis(pool: &PgPool) -> Result<bool, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'postgis')")
+            .fetch_one(pool)
+            .await?,
+    )
+}
+
+/// The geometry type comes from the postgis extension: create it when missing,
+/// or stop with an error that says how to fix the database.
+async fn ensure_postgis(pool: &PgPool) -> Result<(), StoreError> {
+    if has_postgis(pool).await? {
+        return Ok(());
+    }
+    let Err(cause) = sqlx::query("CREATE EXTENSION IF NOT EXISTS postgis")
+        .execute(pool)
+        .await
+    else {
+        tracing::info!("created the postgis extension");
+        return Ok(());
+    };
+    // Another instance starting at the same time may have won the race.
+    if has_postgis(pool).await? {
+        return Ok(());
+    }
+    let row = sqlx::query(
+        "SELECT current_database() AS database,
+                current_setting('server_version_num')::int / 10000 AS major,
+                EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'postgis') AS installed",
+    )
+    .fetch_one(pool)
+    .await?;
+    Err(StoreError::Unsupported(postgis_missing(
+        row.try_get("database")?,
+        row.try_get("major")?,
+        row.try_get("installed")?,
+        &cause.to_string(),
+    )))
+}
+
+/// The start-up error for a database without PostGIS: what is wrong and how to fix it.
+pub fn postgis_missing(database: &str, major: i32, installed: bool, cause: &str) -> String {
+    let enable = format!(
+        "run `CREATE EXTENSION postgis;` in database '{database}' as a superuser, then start \
+         envatlas again"
+    );
+    if installed {
+        format!(
+            "the PostGIS store needs the postgis extension, which database '{database}' does not have \
+             and envatlas could not create ({cause}): {enable}"
+        )
+    } else {
+        format!(
+            "the PostGIS store needs the postgis extension, which is not installed on the database \
+             server ({cause}): install postgresql-{major}-postgis-3 (Debian/Ubuntu; the PostGIS \
+             package for PostgreSQL {major} elsewhere) and {enable}"
+        )
+    }
+}
+
+/// Unix time in microseconds: bound as `int8`, turned into `timestamptz` by SQL
+/// (exact, and needs no sqlx date feature).
+fn micros(reading: &Reading) -> i64 {
+    reading
+        .time
+        .unix_timestamp()
+        .saturating_mul(1_000_000)
+        .saturating_add(i64::from(reading.time.microsecond()))
+}
+
+/// Keeps the last of items sharing a key, in their original order: one
+/// statement may not upsert the same row twice, and a later write wins.
+fn last_of_each<'a, T, K: std::hash::Hash + Eq>(
+    items: &'a [T],
+    key: impl Fn(&'a T) -> K,
+) -> Vec<&'a T> {
+    let mut last: HashMap<K, usize> = HashMap::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        last.insert(key(item), i);
+    }
+    if last.len() == items.len() {
+        return items.iter().collect();
+    }
+    items
+        .iter()
+        .enumerate()
+        .filter(|(i, item)| last.get(&key(item)) == Some(i))
+        .map(|(_, item)| item)
+        .collect()
+}
+
+/// Columns of a feature batch, as the arrays the statements `UNNEST`.
+struct FeatureColumns<'a> {
+    ids: Vec<&'a str>,
+    wkb: Vec<Vec<u8>>,
+    properties: Vec<String>,
+}
+
+impl<'a> FeatureColumns<'a> {
+    fn of(schema: &LayerSchema, features: &[&'a NewFeature]) -> Result<Self, StoreError> {
+        Ok(Self {
+            ids: features.iter().map(|f| f.id.as_str()).collect(),
+            wkb: features
+                .iter()
+                .map(|f| geometry_to_wkb(&f.geometry))
+                .collect::<Result<_, _>>()?,
+            properties: features
+                .iter()
+                .map(|f| properties_to_json(schema, &f.properties))
+                .collect(),
+        })
+    }
+}
+
+/// Replaces features that exist (their fids stay), inserts the others in input
+/// order (fresh fids, ascending); returns every id's fid.
+async fn upsert_feature_batch(
+    tx: &mut Transaction<'static, Postgres>,
+    schema: &LayerSchema,
+    batch: &[&NewFeature],
+) -> Result<HashMap<String, i64>, StoreError> {
+    let ids: Vec<&str> = batch.iter().map(|f| f.id.as_str()).collect();
+    let mut fids: HashMap<String, i64> =
+        sqlx::query_as("SELECT id, fid FROM features WHERE layer = $1 AND id = ANY($2)")
+            .bind(&schema.id)
+            .bind(&ids)
+            .fetch_all(&mut **tx)
+            .await?
+            .into_iter()
+            .collect();
+    let (existing, new): (Vec<&NewFeature>, Vec<&NewFeature>) =
+        batch.iter().partition(|f| fids.contains_key(&f.id));
+    if !existing.is_empty() {
+        let cols = FeatureColumns::of(schema, &existing)?;
+        sqlx::query(
+            "UPDATE features AS f
+                SET geom = ST_SetSRID(ST_GeomFromWKB(u.wkb), 4326),
+                    properties = u.props::jsonb, updated_at = now()
+               FROM UNNEST($2::text[], $3::bytea[], $4::text[]) AS u(id, wkb, props)
+              WHERE f.layer = $1 AND f.id = u.id",
+        )
+        .bind(&schema.id)
+        .bind(&cols.ids)
+        .bind(&cols.wkb)
+        .bind(&cols.properties)
+        .execute(&mut **tx)
+        .await?;
+    }
+    if !new.is_empty() {
+        let cols = FeatureColumns::of(schema, &new)?;
+        // ORDER BY the input position: fids are handed out in input order, as
+        // the embedded store does. ON CONFLICT covers a concurrent writer.
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "INSERT INTO features (layer, id, geom, properties)
+             SELECT $1, u.id, ST_SetSRID(ST_GeomFromWKB(u.wkb), 4326), u.props::jsonb
+               FROM UNNEST($2::text[], $3::bytea[], $4::text[]) WITH ORDINALITY AS u(id, wkb, props, ord)
+              ORDER BY u.ord
+             ON CONFLICT (layer, id) DO UPDATE SET geom = excluded.geom,
+                properties = excluded.properties, updated_at = excluded.updated_at
+             RETURNING id, fid",
+        )
+        .bind(&schema.id)
+        .bind(&cols.ids)
+        .bind(&cols.wkb)
+        .bind(&cols.properties)
+        .fetch_all(&mut **tx)
+        .await?;
+        fids.extend(rows);
+    }
+    Ok(fids)
+}
+
+#[async_trait]
+impl Store for PostgisStore {
+    fn kind(&self) -> &'static str {
+        "postgis"
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn schemas(&self) -> Result<Vec<LayerSchema>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, schema_json::text AS schema_json FROM layers ORDER BY position, id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let id: &str = row.try_get("id")?;
+                let text: &str = row.try_get("schema_json")?;
+                serde_json::from_str(text)
+                    .map_err(|e| StoreError::Corrupt(format!("schema of layer '{id}': {e}")))
+            })
+            .collect()
+    }
+
+    async fn put_schema(&self, schema: &LayerSchema) -> Result<(), StoreError> {
+        let text = serde_json::to_string(schema)
+            .map_err(|e| StoreError::Corrupt(format!("cannot serialise schema: {e}")))?;
+        sqlx::query(
+            "INSERT INTO layers (id, schema_json, position)
+             VALUES ($1, $2::jsonb, (SELECT COALESCE(MAX(position), -1) + 1 FROM layers))
+             ON CONFLICT (id) DO UPDATE SET schema_json = excluded.schema_json",
+        )
+        .bind(&schema.id)
+        .bind(text)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn load_features(&self, schema: &LayerSchema) -> Result<Vec<Feature>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT fid, id, ST_AsBinary(geom) AS geom, properties::text AS properties
+               FROM features WHERE layer = $1 ORDER BY fid",
+        )
+        .bind(&schema.id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let geom: &[u8] = row.try_get("geom")?;
+                let props: &str = row.try_get("properties")?;
+                Ok(Feature {
+                    fid: row.try_get("fid")?,
+                    id: row.try_get::<&str, _>("id")?.into(),
+                    geometry: geometry_from_wkb(geom)?,
+                    properties: properties_from_json(schema, props)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn upsert_features(
+        &self,
+        schema: &LayerSchema,
+        features: &[NewFeature],
+    ) -> Result<Vec<Feature>, StoreError> {
+        let unique = last_of_each(features, |f| f.id.as_str());
+        let mut tx = self.pool.begin().await?;
+        let mut fids: HashMap<String, i64> = HashMap::with_capacity(unique.len());
+        for batch in unique.chunks(FEATURE_BATCH) {
+            fids.extend(upsert_feature_batch(&mut tx, schema, batch).await?);
+        }
+        sqlx::query("UPDATE layers SET version = version + 1 WHERE id = $1")
+            .bind(&schema.id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        features
+            .iter()
+            .map(|f| {
+                let fid = *fids.get(&f.id).ok_or_else(|| {
+                    StoreError::Corrupt(format!("no fid came back for feature '{}'", f.id))
+                })?;
+                Ok(Feature {
+                    fid,
+                    id: f.id.as_str().into(),
+                    geometry: f.geometry.clone(),
+                    properties: f.properties.clone(),
+                })
+            })
+            .collect()
+    }
+
+    async fn upsert_readings(&self, readings: &[Reading]) -> Result<u64, StoreError> {
+        let unique = last_of_each(readings, |r| {
+            (
+                r.station_id.as_str(),
+                r.pollutant.as_str(),
+                r.kind.as_str(),
+                micros(r),
+            )
+        });
+        let mut tx = self.pool.begin().await?;
+        let mut written = 0;
+        for batch in unique.chunks(READING_BATCH) {
+            let text = |f: fn(&Reading) -> &str| batch.iter().map(|r| f(r)).collect::<Vec<_>>();
+            written += sqlx::query(
+                "INSERT INTO readings (station_id, pollutant, kind, time, value, flag)
+                 SELECT u.s, u.p, u.k, timestamptz 'epoch' + u.t * interval '1 microsecond', u.v, u.f
+                   FROM UNNEST($1::text[], $2::text[], $3::text[], $4::int8[], $5::float8[], $6::text[])
+                        AS u(s, p, k, t, v, f)
+                 ON CONFLICT (station_id, pollutant, kind, time)
+                 DO UPDATE SET value = excluded.value, flag = excluded.flag",
+            )
+            .bind(text(|r| &r.station_id))
+            .bind(text(|r| &r.pollutant))
+            .bind(text(|r| &r.kind))
+            .bind(batch.iter().map(|r| micros(r)).collect::<Vec<i64>>())
+            .bind(batch.iter().map(|r| r.value).collect::<Vec<f64>>())
+            .bind(text(|r| &r.flag))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
+        tx.commit().await?;
+        Ok(written)
+    }
+
+    async fn count_readings(&self) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM readings")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    async fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO meta (key, value) VALUES ($1, $2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn missing_postgis_errors_name_the_fix() {
+        let installed = postgis_missing("atlas", 15, true, "permission denied to create extension");
+        assert!(
+            installed.contains("CREATE EXTENSION postgis"),
+            "{installed}"
+        );
+        assert!(installed.contains("superuser") && installed.contains("'atlas'"));
+        assert!(
+            installed.contains("permission denied"),
+            "the cause is kept: {installed}"
+        );
+        let absent = postgis_missing("atlas", 15, false, "extension \"postgis\" is not available");
+        assert!(
+            absent.contains("install postgresql-15-postgis-3"),
+            "{absent}"
+        );
+        assert!(absent.contains("CREATE EXTENSION postgis") && absent.contains("superuser"));
+    }
+
+    #[test]
+    fn later_duplicates_win_and_order_is_kept() {
+        let items = [("a", 1), ("b", 2), ("a", 3), ("c", 4)];
+        let kept: Vec<_> = last_of_each(&items, |(k, _)| *k)
+            .into_iter()
+            .copied()
+            .collect();
+        assert_eq!(kept, vec![("b", 2), ("a", 3), ("c", 4)]);
+    }
+
+    #[test]
+    fn reading_times_become_exact_microseconds() {
+        let reading = Reading {
+            station_id: "s".into(),
+            pollutant: "w01018".into(),
+            kind: "avg".into(),
+            time: datetime!(1969-12-31 23:59:59.5 UTC),
+            value: 1.0,
+            flag: "N".into(),
+        };
+        assert_eq!(micros(&reading), -500_000);
+    }
+}
