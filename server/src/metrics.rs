@@ -32,7 +32,9 @@ struct RouteStats {
 /// Request metrics of the HTTP server.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    routes: Mutex<BTreeMap<(String, String), RouteStats>>,
+    /// Route template → method → stats. Looked up by `&str`, so the hot path
+    /// allocates only the first time a route is seen.
+    routes: Mutex<BTreeMap<String, BTreeMap<String, RouteStats>>>,
 }
 
 /// A sample another module contributes to `/metrics`.
@@ -52,9 +54,18 @@ impl Metrics {
 
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
         let mut routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
-        let stats = routes
-            .entry((method.to_string(), route.to_string()))
-            .or_default();
+        if !routes.contains_key(route) {
+            routes.insert(route.to_string(), BTreeMap::new());
+        }
+        let Some(methods) = routes.get_mut(route) else {
+            return;
+        };
+        if !methods.contains_key(method) {
+            methods.insert(method.to_string(), RouteStats::default());
+        }
+        let Some(stats) = methods.get_mut(method) else {
+            return;
+        };
         *stats.by_status.entry(status).or_default() += 1;
         stats.count += 1;
         stats.sum_s += seconds;
@@ -67,11 +78,17 @@ impl Metrics {
 
     /// The text exposition of every metric, with `extra` samples appended.
     pub fn render(&self, extra: &[Sample]) -> String {
-        let routes = self
+        let routes: Vec<((String, String), RouteStats)> = self
             .routes
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .clone();
+            .iter()
+            .flat_map(|(route, methods)| {
+                methods
+                    .iter()
+                    .map(|(method, stats)| ((method.clone(), route.clone()), stats.clone()))
+            })
+            .collect();
         let mut out = String::new();
         out.push_str("# HELP envatlas_http_requests_total HTTP requests by route template, method and status.\n");
         out.push_str("# TYPE envatlas_http_requests_total counter\n");
@@ -135,16 +152,14 @@ pub async fn track(
     next: Next,
 ) -> Response {
     let started = Instant::now();
-    let method = request.method().to_string();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".to_string());
+    // Both are cheap clones (a method enum, an `Arc<str>`).
+    let method = request.method().clone();
+    let route = request.extensions().get::<MatchedPath>().cloned();
     let response = next.run(request).await;
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
     metrics.observe(
-        &method,
-        &route,
+        method.as_str(),
+        route,
         response.status().as_u16(),
         started.elapsed().as_secs_f64(),
     );

@@ -75,31 +75,61 @@ pub struct Tileset {
 
 impl Tileset {
     pub fn new(cache_bytes: usize) -> Self {
-        Self { cache: TileCache::new(cache_bytes), options: TileOptions::default() }
+        Self {
+            cache: TileCache::new(cache_bytes),
+            options: TileOptions::default(),
+        }
     }
 
     /// Resolves layer ids (`a,b`) and a tile address against the atlas.
-    pub fn request(&self, atlas: &Atlas, layer_ids: &[&str], tile: TileCoord, encoding: TileEncoding) -> Result<TileRequest, TilesetError> {
+    pub fn request(
+        &self,
+        atlas: &Atlas,
+        layer_ids: &[&str],
+        tile: TileCoord,
+        encoding: TileEncoding,
+    ) -> Result<TileRequest, TilesetError> {
         let mut layers = Vec::with_capacity(layer_ids.len());
         for id in layer_ids {
             if layers.iter().any(|l: &Arc<Layer>| l.id() == *id) {
                 return Err(TilesetError::DuplicateLayer((*id).to_string()));
             }
-            layers.push(atlas.layer(id).ok_or_else(|| TilesetError::UnknownLayer((*id).to_string()))?);
+            layers.push(
+                atlas
+                    .layer(id)
+                    .ok_or_else(|| TilesetError::UnknownLayer((*id).to_string()))?,
+            );
         }
-        let key = TileKey::new(layers.iter().map(|l| (l.id().to_string(), l.version)), tile, encoding);
+        let key = TileKey::new(
+            layers.iter().map(|l| (l.id().to_string(), l.version)),
+            tile,
+            encoding,
+        );
         Ok(TileRequest { layers, tile, key })
+    }
+
+    /// The tile's bytes when cached: cheap enough to call on an async worker.
+    pub fn cached(&self, request: &TileRequest) -> Option<Bytes> {
+        self.cache.get(&request.key)
     }
 
     /// The tile's bytes in the requested encoding, from the cache or rendered.
     pub fn tile(&self, request: &TileRequest) -> Result<Bytes, TilesetError> {
-        self.cache.get_or_insert_with(&request.key, || match request.key.encoding() {
-            TileEncoding::Raw => Ok(Bytes::from(self.render(&request.layers, request.tile)?)),
-            TileEncoding::Gzip => {
-                let raw = self.tile(&TileRequest { key: request.key.with_encoding(TileEncoding::Raw), ..request.clone() })?;
-                Ok(if raw.is_empty() { raw } else { Bytes::from(gzip(&raw)?) })
-            }
-        })
+        self.cache
+            .get_or_insert_with(&request.key, || match request.key.encoding() {
+                TileEncoding::Raw => Ok(Bytes::from(self.render(&request.layers, request.tile)?)),
+                TileEncoding::Gzip => {
+                    let raw = self.tile(&TileRequest {
+                        key: request.key.with_encoding(TileEncoding::Raw),
+                        ..request.clone()
+                    })?;
+                    Ok(if raw.is_empty() {
+                        raw
+                    } else {
+                        Bytes::from(gzip(&raw)?)
+                    })
+                }
+            })
     }
 
     /// Renders a tile without the cache (benchmarks, tests).
@@ -161,7 +191,10 @@ pub fn rules_for(schema: &LayerSchema) -> LayerTileRules {
         } else {
             FULL_ATTRIBUTES_FROM_ZOOM_OTHERS
         },
-        low_zoom_properties: low_zoom_properties(&schema.id).iter().map(|s| (*s).to_string()).collect(),
+        low_zoom_properties: low_zoom_properties(&schema.id)
+            .iter()
+            .map(|s| (*s).to_string())
+            .collect(),
         point_thinning: points.then(PointThinning::default),
         ..LayerTileRules::default()
     }

