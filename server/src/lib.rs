@@ -8,6 +8,7 @@
 //! - [`store`]: the [`store::Store`] trait (system of record) and its embedded SQLite backend; seeding.
 //! - [`atlas`]: every layer in memory with an rstar R-tree; changes build new versions.
 //! - [`sample`]: the deterministic generator of the Yibin sample data directory.
+//! - [`monitoring`]: online monitoring; so far the HJ 212-2017 protocol codec ([`monitoring::hj212`]).
 //! - [`tileset`]: vector tiles of the atlas (per-layer tile rules, rendering, the tile cache).
 //! - [`api`]: axum routes: OGC API Features and Tiles, TileJSON, OpenAPI, metrics, health.
 //! - [`metrics`]: Prometheus request metrics (route templates, latency histograms).
@@ -21,6 +22,7 @@ pub mod cli;
 pub mod config;
 pub mod metrics;
 pub mod model;
+pub mod monitoring;
 pub mod sample;
 pub mod store;
 pub mod tileset;
