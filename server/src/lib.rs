@@ -8,6 +8,7 @@
 //! - [`store`]: the [`store::Store`] trait (system of record) and its embedded SQLite backend; seeding.
 //! - [`atlas`]: every layer in memory with an rstar R-tree; changes build new versions.
 //! - [`sample`]: the deterministic generator of the Yibin sample data directory.
+//! - [`analysis`]: buffer, nearest and county statistics on the R-trees, geodesic (WGS84) distances.
 //! - [`monitoring`]: online monitoring; so far the HJ 212-2017 protocol codec ([`monitoring::hj212`]).
 //! - [`tileset`]: vector tiles of the atlas (per-layer tile rules, rendering, the tile cache).
 //! - [`api`]: axum routes: OGC API Features and Tiles, TileJSON, OpenAPI, metrics, health.
@@ -15,6 +16,7 @@
 //! - [`app`]: [`app::AppState`], start-up (`start`) and serving (`run(listener, state, shutdown)`).
 #![forbid(unsafe_code)]
 
+pub mod analysis;
 pub mod api;
 pub mod app;
 pub mod atlas;

@@ -1,5 +1,6 @@
 //! The HTTP API: one axum [`router`] over the shared [`AppState`].
 //!
+//! - [`analysis`]: spatial analysis (buffer, nearest) and county statistics.
 //! - [`error`]: `ApiError`, answered as RFC 9457 problem+json.
 //! - [`extract`]: validating extractors and parameter parsers (bbox, limit, datetime).
 //! - [`features`]: OGC API – Features (landing, conformance, collections, items).
@@ -7,6 +8,7 @@
 //! - [`tiles`]: MVT tiles, TileJSON, OGC API Tiles.
 //! - [`ops`]: health, readiness, the web map page.
 
+pub mod analysis;
 pub mod error;
 pub mod extract;
 pub mod features;
@@ -58,6 +60,9 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/tileMatrixSets", get(tiles::tile_matrix_sets))
         .route("/api/tileMatrixSets/{id}", get(tiles::web_mercator_quad))
+        .route("/api/analysis/buffer", axum::routing::post(analysis::buffer))
+        .route("/api/analysis/nearest", get(analysis::nearest))
+        .route("/api/stats/counties", get(analysis::county_stats))
         .route("/tiles/{layers}", get(tiles::tilejson))
         .route("/tiles/{layers}/{z}/{x}/{y}", get(tiles::xyz_tile))
         .fallback(not_found)
@@ -67,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .method_not_allowed_fallback(method_not_allowed)
         .layer(RequestBodyLimitLayer::new(max_body))
+        .layer(axum::middleware::map_response_with_state(state.clone(), analysis::body_limit_problem))
         .layer(
             CorsLayer::new()
                 .allow_origin(Any)

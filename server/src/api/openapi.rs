@@ -22,10 +22,13 @@ enum Params {
     TileSet,
     OgcTile,
     MatrixSet,
+    Buffer,
+    Nearest,
+    Counties,
 }
 
 /// (path, summary, tag, parameters, media type of the 200 answer)
-const ROUTES: [(&str, &str, &str, Params, &str); 19] = [
+const ROUTES: [(&str, &str, &str, Params, &str); 22] = [
     ("/api", "Landing page 服务首页", "OGC API", Params::None, "application/json"),
     ("/api/conformance", "Conformance classes 符合性类别", "OGC API", Params::None, "application/json"),
     ("/api/collections", "Collections 图层列表", "OGC API Features", Params::None, "application/json"),
@@ -40,6 +43,9 @@ const ROUTES: [(&str, &str, &str, Params, &str); 19] = [
     ("/api/tileMatrixSets/{tileMatrixSetId}", "WebMercatorQuad definition", "OGC API Tiles", Params::MatrixSet, "application/json"),
     ("/tiles/{layers}", "TileJSON 3.0 of one or more layers (comma-separated)", "Vector tiles", Params::TileJson, "application/json"),
     ("/tiles/{layers}/{z}/{x}/{y}", "A vector tile (XYZ; y may end in .mvt or .pbf); 204 when empty", "Vector tiles", Params::XyzTile, "application/vnd.mapbox-vector-tile"),
+    ("/api/analysis/buffer", "Buffer analysis 缓冲区分析 (POST; geodesic metres; f=csv for CSV)", "Analysis", Params::Buffer, "application/geo+json"),
+    ("/api/analysis/nearest", "Nearest features 邻近查询 (k per layer, geodesic metres; f=csv for CSV)", "Analysis", Params::Nearest, "application/geo+json"),
+    ("/api/stats/counties", "Per-county indicator 区县统计", "Analysis", Params::Counties, "application/json"),
     ("/api/openapi.json", "This document", "Operations", Params::None, "application/vnd.oai.openapi+json;version=3.0"),
     ("/health", "Liveness 存活检查", "Operations", Params::None, "application/json"),
     ("/ready", "Readiness 就绪检查 (503 while the store is unreachable)", "Operations", Params::None, "application/json"),
@@ -80,12 +86,37 @@ fn parameters(kind: Params, collection_ids: &[String], limits: &Limits) -> Value
         Params::TileSet => vec![collection, matrix_set],
         Params::OgcTile => vec![collection, matrix_set, int("tileMatrix", "Zoom 0–22"), int("tileRow", "Row from the north"), int("tileCol", "Column")],
         Params::MatrixSet => vec![matrix_set],
+        Params::Buffer => vec![param("f", "query", "Output format", json!({"type": "string", "enum": ["json", "csv"]}))],
+        Params::Nearest => vec![
+            param("lon", "query", "Longitude of the incident (WGS84); required", json!({"type": "number", "minimum": -180, "maximum": 180})),
+            param("lat", "query", "Latitude of the incident (WGS84); required", json!({"type": "number", "minimum": -90, "maximum": 90})),
+            param("layers", "query", "Layer ids, comma-separated (default: the point and polygon thematic layers)", json!({"type": "string"})),
+            param("k", "query", &format!("Results per layer (default 10, at most {})", limits.max_results), json!({"type": "integer", "minimum": 1, "maximum": limits.max_results})),
+            param("max_distance_m", "query", &format!("Search radius in metres (default and maximum {})", limits.max_distance_m), json!({"type": "number", "minimum": 0, "maximum": limits.max_distance_m})),
+            param("filter", "query", "prop:value,prop:value (same property twice: either value)", json!({"type": "string"})),
+            param("f", "query", "Output format", json!({"type": "string", "enum": ["json", "csv"]})),
+        ],
+        Params::Counties => vec![param("indicator", "query", "Indicator; required", json!({"type": "string", "enum": crate::analysis::Indicator::NAMES}))],
     })
 }
 
 pub async fn openapi(State(state): State<AppState>) -> Json<Value> {
     let ids: Vec<String> = state.atlas.layers().iter().map(|l| l.id().to_string()).collect();
     Json(document(&ids, &state.config.limits))
+}
+
+/// The JSON body of `POST /api/analysis/buffer`.
+fn buffer_request_body(limits: &Limits) -> Value {
+    json!({"required": true, "content": {"application/json": {"schema": {
+        "type": "object", "additionalProperties": false, "required": ["distance_m"],
+        "properties": {
+            "geometry": {"type": "object", "description": format!("GeoJSON Point, LineString or Polygon (or Multi-), at most {} vertices; or give `feature`", limits.max_vertices)},
+            "feature": {"type": "object", "additionalProperties": false, "required": ["layer", "id"], "properties": {"layer": {"type": "string"}, "id": {"type": "string"}}, "description": "An existing feature to buffer (left out of the results)"},
+            "distance_m": {"type": "number", "minimum": 0, "maximum": limits.max_distance_m, "description": "Geodesic distance in metres"},
+            "layers": {"type": "array", "items": {"type": "string"}, "description": "Default: the point and polygon thematic layers"},
+            "filter": {"type": "object", "description": "{\"prop\": value or [values]}; applies to the requested layers that have the property"}
+        }
+    }}}})
 }
 
 /// The OpenAPI document for these collection ids.
@@ -101,8 +132,15 @@ pub fn document(collection_ids: &[String], limits: &Limits) -> Value {
             responses["204"] = json!({"description": "The tile holds no feature"});
             responses["304"] = json!({"description": "Not modified (If-None-Match matched the ETag)"});
         }
-        let operation = json!({"summary": summary, "tags": [tag], "parameters": parameters(params, collection_ids, limits), "responses": responses});
-        paths.insert(path.to_string(), json!({ "get": operation }));
+        let mut operation = json!({"summary": summary, "tags": [tag], "parameters": parameters(params, collection_ids, limits), "responses": responses});
+        let method = if matches!(params, Params::Buffer) {
+            operation["requestBody"] = buffer_request_body(limits);
+            operation["responses"]["413"] = json!({"$ref": "#/components/responses/Problem"});
+            "post"
+        } else {
+            "get"
+        };
+        paths.insert(path.to_string(), json!({ method: operation }));
     }
     json!({
         "openapi": "3.0.3",

@@ -1,0 +1,52 @@
+//! Spatial analysis on the in-memory atlas: buffers, nearest features and
+//! per-county statistics. Everything runs on the layers' rstar R-trees (bounding
+//! boxes in lon/lat) for candidates, then exact geometry tests; every distance
+//! is geodesic on the WGS84 ellipsoid, in metres, with great-circle edges as in
+//! PostGIS `geography`. Nothing here knows about HTTP (see `api::analysis`).
+//!
+//! Table of contents:
+//! - [`geodesy`]: point distances and bearings (WGS84), great-circle arcs,
+//!   conservative metre → degree search envelopes.
+//! - [`distance`]: minimum distance between whole geometries ([`distance::Shape`]).
+//! - [`aeqd`]: the geodesic buffer polygon, drawn in a local azimuthal-equidistant frame.
+//! - [`filter`]: which layers are searched and the property filter of each.
+//! - [`nearest`]: exact k-nearest features per layer.
+//! - [`buffer`]: features within a distance of a point, line or polygon.
+//! - [`summary`]: a buffer's counts per layer and county, protection-zone levels touched.
+//! - [`counties`]: county membership and the `/api/stats/counties` indicators.
+//! - [`hit`]: one result and its GeoJSON form.
+//! - [`csv`]: results as CSV for spreadsheets.
+
+pub mod aeqd;
+pub mod buffer;
+pub mod counties;
+pub mod csv;
+pub mod distance;
+pub mod filter;
+pub mod geodesy;
+pub mod hit;
+pub mod nearest;
+pub mod summary;
+
+pub use buffer::{BufferOutcome, BufferQuery};
+pub use counties::Indicator;
+pub use filter::{FilterSpec, LayerQuery};
+pub use hit::Hit;
+pub use nearest::NearestQuery;
+
+/// Invalid analysis input: which request parameter, and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{detail}")]
+pub struct InputError {
+    pub parameter: String,
+    pub detail: String,
+}
+
+impl InputError {
+    pub fn new(parameter: &str, detail: impl Into<String>) -> Self {
+        InputError {
+            parameter: parameter.to_string(),
+            detail: detail.into(),
+        }
+    }
+}

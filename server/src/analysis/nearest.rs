@@ -1,0 +1,246 @@
+//! The k nearest features of each requested layer to a point, ranked by
+//! geodesic distance (WGS84, metres), exactly — not by the R-tree's degrees.
+//!
+//! Two passes per layer:
+//! 1. *Seed*: walk the R-tree's own nearest-neighbour order (planar degrees,
+//!    which is not the geodesic order) until `k` matching features are found,
+//!    and measure them geodesically; the largest of those distances, `r`, is an
+//!    upper bound for the true k-th nearest distance (capped at
+//!    `max_distance_m`).
+//! 2. *Exact*: every feature within `r` of the origin has its bounding box
+//!    inside the conservative envelope of radius `r`
+//!    ([`search_envelope`](super::geodesy::search_envelope)); measure every
+//!    candidate in that envelope, keep those within `r`, sort, take `k`.
+//!
+//! Since at least `k` features lie within `r` (or `r` is the distance cap), the
+//! k nearest are all among the candidates of pass 2, whatever latitude.
+
+use std::collections::HashMap;
+
+use geo_types::{Point, Rect};
+
+use super::distance::{Closest, Shape};
+use super::filter::LayerQuery;
+use super::geodesy::{geodesic_bearing_deg, search_envelope};
+use super::hit::{Hit, Ranking};
+
+/// A nearest-features query around one point.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NearestQuery {
+    pub origin: Point<f64>,
+    /// Results per layer.
+    pub k: usize,
+    /// Geodesic search radius, metres.
+    pub max_distance_m: f64,
+}
+
+/// The `k` nearest features of every layer, all sorted by distance (a feature's
+/// `rank` is its place within its own layer).
+pub fn nearest(layers: &[LayerQuery], query: &NearestQuery) -> Vec<Hit> {
+    let mut hits: Vec<Hit> = layers
+        .iter()
+        .flat_map(|lq| nearest_in_layer(lq, query))
+        .collect();
+    Hit::sort(&mut hits);
+    hits
+}
+
+/// The `k` nearest matching features of one layer, nearest first.
+pub fn nearest_in_layer(lq: &LayerQuery, query: &NearestQuery) -> Vec<Hit> {
+    if query.k == 0 {
+        return Vec::new();
+    }
+    let layer = &lq.layer;
+    let features = layer.features();
+    let origin = query.origin;
+    let mut measured: HashMap<u32, Closest> = HashMap::new();
+    let mut measure = |pos: u32| -> Option<Closest> {
+        if let Some(c) = measured.get(&pos) {
+            return Some(*c);
+        }
+        let feature = features.get(pos as usize)?;
+        let c = Shape::new(&feature.geometry).closest_to(origin);
+        measured.insert(pos, c);
+        Some(c)
+    };
+
+    // Pass 1: an upper bound for the k-th nearest geodesic distance.
+    let mut seeds = 0;
+    let mut radius_m: f64 = 0.0;
+    for entry in layer
+        .rtree()
+        .nearest_neighbor_iter(&[origin.x(), origin.y()])
+    {
+        if seeds == query.k {
+            break;
+        }
+        if !features
+            .get(entry.data as usize)
+            .is_some_and(|f| lq.matches(f))
+        {
+            continue;
+        }
+        if let Some(c) = measure(entry.data) {
+            radius_m = radius_m.max(c.distance_m);
+            seeds += 1;
+        }
+    }
+    if seeds < query.k {
+        radius_m = query.max_distance_m; // fewer matching features than k
+    }
+    let radius_m = radius_m.min(query.max_distance_m);
+
+    // Pass 2: every feature within the radius, exactly measured.
+    let envelope = search_envelope(Rect::new(origin.0, origin.0), radius_m);
+    let mut found: Vec<(Closest, u32, i64)> = layer
+        .rtree()
+        .locate_in_envelope_intersecting(&envelope)
+        .filter_map(|entry| {
+            let feature = features.get(entry.data as usize)?;
+            if !lq.matches(feature) {
+                return None;
+            }
+            let c = measure(entry.data)?;
+            (c.distance_m <= radius_m).then_some((c, entry.data, feature.fid))
+        })
+        .collect();
+    found.sort_by(|a, b| {
+        a.0.distance_m
+            .total_cmp(&b.0.distance_m)
+            .then(a.2.cmp(&b.2))
+    });
+    found.truncate(query.k);
+    found
+        .into_iter()
+        .enumerate()
+        .map(|(i, (c, position, _))| Hit {
+            layer: layer.clone(),
+            position,
+            distance_m: c.distance_m,
+            ranking: Some(Ranking {
+                bearing_deg: if c.distance_m > 0.0 {
+                    geodesic_bearing_deg(origin, c.point)
+                } else {
+                    None
+                },
+                rank: i + 1,
+            }),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::atlas::Layer;
+    use crate::model::catalog::builtin_schema;
+    use crate::model::{Feature, Value};
+    use geo_types::{point, Geometry};
+    use rand::{Rng, SeedableRng};
+    use std::sync::Arc;
+
+    fn layer_of(points: &[(f64, f64)]) -> LayerQuery {
+        let schema = Arc::new(builtin_schema("rural_sites").expect("schema"));
+        let n = schema.properties.len();
+        let features = points
+            .iter()
+            .enumerate()
+            .map(|(i, &(x, y))| Feature {
+                fid: i as i64 + 1,
+                id: format!("p{i}").into(),
+                geometry: Geometry::Point(point!(x: x, y: y)),
+                properties: vec![Value::Null; n],
+            })
+            .collect();
+        LayerQuery::all(Arc::new(Layer::new(schema, features, 1)))
+    }
+
+    fn brute_force(points: &[(f64, f64)], origin: Point<f64>, k: usize, max_m: f64) -> Vec<String> {
+        let mut all: Vec<(f64, usize)> = points
+            .iter()
+            .enumerate()
+            .map(|(i, &(x, y))| {
+                (
+                    super::super::geodesy::geodesic_distance_m(origin, point!(x: x, y: y)),
+                    i,
+                )
+            })
+            .filter(|(d, _)| *d <= max_m)
+            .collect();
+        all.sort_by(|a, b| a.0.total_cmp(&b.0));
+        all.into_iter()
+            .take(k)
+            .map(|(_, i)| format!("p{i}"))
+            .collect()
+    }
+
+    /// At high latitude a degree of longitude is short, so the R-tree's planar
+    /// order differs from the geodesic one; the result must still be exact.
+    #[test]
+    fn matches_brute_force_at_every_latitude() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        for lat in [0.0, 28.8, 60.0, 80.0] {
+            let points: Vec<(f64, f64)> = (0..400)
+                .map(|_| {
+                    (
+                        104.0 + rng.gen_range(-1.0..1.0),
+                        lat + rng.gen_range(-0.5..0.5),
+                    )
+                })
+                .collect();
+            let lq = layer_of(&points);
+            for _ in 0..10 {
+                let origin =
+                    point!(x: 104.0 + rng.gen_range(-1.0..1.0), y: lat + rng.gen_range(-0.5..0.5));
+                for (k, max_m) in [
+                    (1, 100_000.0),
+                    (7, 100_000.0),
+                    (25, 20_000.0),
+                    (1000, 100_000.0),
+                ] {
+                    let q = NearestQuery {
+                        origin,
+                        k,
+                        max_distance_m: max_m,
+                    };
+                    let got: Vec<String> = nearest_in_layer(&lq, &q)
+                        .iter()
+                        .filter_map(|h| h.feature().map(|f| f.id.to_string()))
+                        .collect();
+                    assert_eq!(
+                        got,
+                        brute_force(&points, origin, k, max_m),
+                        "lat {lat} k {k}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn ranks_bearings_and_the_distance_cap() {
+        let lq = layer_of(&[(104.6, 28.8), (104.6, 28.81), (104.62, 28.8), (105.6, 28.8)]);
+        let q = NearestQuery {
+            origin: point!(x: 104.6, y: 28.8),
+            k: 10,
+            max_distance_m: 5_000.0,
+        };
+        let hits = nearest_in_layer(&lq, &q);
+        assert_eq!(hits.len(), 3, "the far point is beyond 5 km");
+        let r: Vec<_> = hits.iter().filter_map(|h| h.ranking).collect();
+        assert_eq!(r.iter().map(|r| r.rank).collect::<Vec<_>>(), [1, 2, 3]);
+        assert_eq!(hits[0].distance_m, 0.0);
+        assert_eq!(r[0].bearing_deg, None);
+        assert!(
+            r[1].bearing_deg
+                .is_some_and(|b| !(0.1..=359.9).contains(&b)),
+            "north: {:?}",
+            r[1]
+        );
+        assert!(
+            r[2].bearing_deg.is_some_and(|b| (b - 90.0).abs() < 0.1),
+            "east: {:?}",
+            r[2]
+        );
+    }
+}
