@@ -180,12 +180,24 @@ pub fn low_zoom_properties(layer_id: &str) -> &'static [&'static str] {
     }
 }
 
+/// The lowest zoom at which a layer appears in tiles. Sources, rivers and
+/// boundaries make the national and regional views; small features (zones,
+/// villages) only mean something closer in and would bloat low-zoom tiles.
+pub fn tile_min_zoom(layer_id: &str) -> u8 {
+    match layer_id {
+        "pollution_sources" | "rivers" | "admin_boundaries" => MIN_ZOOM,
+        "drinking_water_sources" | "monitoring_stations" | "ecology_areas" => 5,
+        "protection_zones" | "rural_sites" => 8,
+        _ => MIN_ZOOM,
+    }
+}
+
 /// How a layer is tiled: points are thinned below z12 (with `point_count`) and
 /// carry all properties from z12; lines and polygons from z10.
 pub fn rules_for(schema: &LayerSchema) -> LayerTileRules {
     let points = schema.geometry == GeometryKind::Point;
     LayerTileRules {
-        min_zoom: MIN_ZOOM,
+        min_zoom: tile_min_zoom(&schema.id),
         full_attributes_from_zoom: if points {
             FULL_ATTRIBUTES_FROM_ZOOM_POINTS
         } else {

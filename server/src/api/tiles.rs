@@ -210,7 +210,7 @@ pub async fn tilejson(
         }
         vector_layers.push(json!({
             "id": s.id, "description": format!("{} / {}", s.title_zh, s.title_en),
-            "minzoom": MIN_ZOOM, "maxzoom": MAX_ZOOM, "fields": fields,
+            "minzoom": crate::tileset::tile_min_zoom(&s.id), "maxzoom": MAX_ZOOM, "fields": fields,
         }));
         names.push(format!("{} {}", s.title_zh, s.title_en));
         if let Some(e) = layer.extent() {
