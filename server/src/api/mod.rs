@@ -52,15 +52,24 @@ pub fn router(state: AppState) -> Router {
             "/api/collections/{id}/items/{feature_id}",
             get(features::item),
         )
-        .route("/api/collections/{id}/tiles", get(tiles::collection_tilesets))
-        .route("/api/collections/{id}/tiles/{set}", get(tiles::collection_tileset))
+        .route(
+            "/api/collections/{id}/tiles",
+            get(tiles::collection_tilesets),
+        )
+        .route(
+            "/api/collections/{id}/tiles/{set}",
+            get(tiles::collection_tileset),
+        )
         .route(
             "/api/collections/{id}/tiles/{set}/{z}/{row}/{col}",
             get(tiles::ogc_tile),
         )
         .route("/api/tileMatrixSets", get(tiles::tile_matrix_sets))
         .route("/api/tileMatrixSets/{id}", get(tiles::web_mercator_quad))
-        .route("/api/analysis/buffer", axum::routing::post(analysis::buffer))
+        .route(
+            "/api/analysis/buffer",
+            axum::routing::post(analysis::buffer),
+        )
         .route("/api/analysis/nearest", get(analysis::nearest))
         .route("/api/stats/counties", get(analysis::county_stats))
         .route("/tiles/{layers}", get(tiles::tilejson))
@@ -72,7 +81,10 @@ pub fn router(state: AppState) -> Router {
         ))
         .method_not_allowed_fallback(method_not_allowed)
         .layer(RequestBodyLimitLayer::new(max_body))
-        .layer(axum::middleware::map_response_with_state(state.clone(), analysis::body_limit_problem))
+        .layer(axum::middleware::map_response_with_state(
+            state.clone(),
+            analysis::body_limit_problem,
+        ))
         .layer(
             CorsLayer::new()
                 .allow_origin(Any)

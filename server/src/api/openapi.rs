@@ -29,28 +29,160 @@ enum Params {
 
 /// (path, summary, tag, parameters, media type of the 200 answer)
 const ROUTES: [(&str, &str, &str, Params, &str); 22] = [
-    ("/api", "Landing page 服务首页", "OGC API", Params::None, "application/json"),
-    ("/api/conformance", "Conformance classes 符合性类别", "OGC API", Params::None, "application/json"),
-    ("/api/collections", "Collections 图层列表", "OGC API Features", Params::None, "application/json"),
-    ("/api/collections/{collectionId}", "One collection 图层信息", "OGC API Features", Params::Collection, "application/json"),
-    ("/api/collections/{collectionId}/queryables", "Queryable properties 可查询属性", "OGC API Features", Params::Collection, "application/schema+json"),
-    ("/api/collections/{collectionId}/items", "Features 要素查询 (property filters: ?name=value)", "OGC API Features", Params::Items, "application/geo+json"),
-    ("/api/collections/{collectionId}/items/{featureId}", "One feature 单个要素", "OGC API Features", Params::Feature, "application/geo+json"),
-    ("/api/collections/{collectionId}/tiles", "Vector tilesets of a collection 矢量瓦片集", "OGC API Tiles", Params::Collection, "application/json"),
-    ("/api/collections/{collectionId}/tiles/{tileMatrixSetId}", "One tileset 瓦片集信息", "OGC API Tiles", Params::TileSet, "application/json"),
-    ("/api/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}", "A vector tile (z/y/x) 矢量瓦片; 204 when empty", "OGC API Tiles", Params::OgcTile, "application/vnd.mapbox-vector-tile"),
-    ("/api/tileMatrixSets", "Tile matrix sets 瓦片矩阵集", "OGC API Tiles", Params::None, "application/json"),
-    ("/api/tileMatrixSets/{tileMatrixSetId}", "WebMercatorQuad definition", "OGC API Tiles", Params::MatrixSet, "application/json"),
-    ("/tiles/{layers}", "TileJSON 3.0 of one or more layers (comma-separated)", "Vector tiles", Params::TileJson, "application/json"),
-    ("/tiles/{layers}/{z}/{x}/{y}", "A vector tile (XYZ; y may end in .mvt or .pbf); 204 when empty", "Vector tiles", Params::XyzTile, "application/vnd.mapbox-vector-tile"),
-    ("/api/analysis/buffer", "Buffer analysis 缓冲区分析 (POST; geodesic metres; f=csv for CSV)", "Analysis", Params::Buffer, "application/geo+json"),
-    ("/api/analysis/nearest", "Nearest features 邻近查询 (k per layer, geodesic metres; f=csv for CSV)", "Analysis", Params::Nearest, "application/geo+json"),
-    ("/api/stats/counties", "Per-county indicator 区县统计", "Analysis", Params::Counties, "application/json"),
-    ("/api/openapi.json", "This document", "Operations", Params::None, "application/vnd.oai.openapi+json;version=3.0"),
-    ("/health", "Liveness 存活检查", "Operations", Params::None, "application/json"),
-    ("/ready", "Readiness 就绪检查 (503 while the store is unreachable)", "Operations", Params::None, "application/json"),
-    ("/metrics", "Prometheus metrics 运行指标", "Operations", Params::None, "text/plain"),
-    ("/", "Web map 网页地图", "Web map", Params::None, "text/html"),
+    (
+        "/api",
+        "Landing page 服务首页",
+        "OGC API",
+        Params::None,
+        "application/json",
+    ),
+    (
+        "/api/conformance",
+        "Conformance classes 符合性类别",
+        "OGC API",
+        Params::None,
+        "application/json",
+    ),
+    (
+        "/api/collections",
+        "Collections 图层列表",
+        "OGC API Features",
+        Params::None,
+        "application/json",
+    ),
+    (
+        "/api/collections/{collectionId}",
+        "One collection 图层信息",
+        "OGC API Features",
+        Params::Collection,
+        "application/json",
+    ),
+    (
+        "/api/collections/{collectionId}/queryables",
+        "Queryable properties 可查询属性",
+        "OGC API Features",
+        Params::Collection,
+        "application/schema+json",
+    ),
+    (
+        "/api/collections/{collectionId}/items",
+        "Features 要素查询 (property filters: ?name=value)",
+        "OGC API Features",
+        Params::Items,
+        "application/geo+json",
+    ),
+    (
+        "/api/collections/{collectionId}/items/{featureId}",
+        "One feature 单个要素",
+        "OGC API Features",
+        Params::Feature,
+        "application/geo+json",
+    ),
+    (
+        "/api/collections/{collectionId}/tiles",
+        "Vector tilesets of a collection 矢量瓦片集",
+        "OGC API Tiles",
+        Params::Collection,
+        "application/json",
+    ),
+    (
+        "/api/collections/{collectionId}/tiles/{tileMatrixSetId}",
+        "One tileset 瓦片集信息",
+        "OGC API Tiles",
+        Params::TileSet,
+        "application/json",
+    ),
+    (
+        "/api/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}",
+        "A vector tile (z/y/x) 矢量瓦片; 204 when empty",
+        "OGC API Tiles",
+        Params::OgcTile,
+        "application/vnd.mapbox-vector-tile",
+    ),
+    (
+        "/api/tileMatrixSets",
+        "Tile matrix sets 瓦片矩阵集",
+        "OGC API Tiles",
+        Params::None,
+        "application/json",
+    ),
+    (
+        "/api/tileMatrixSets/{tileMatrixSetId}",
+        "WebMercatorQuad definition",
+        "OGC API Tiles",
+        Params::MatrixSet,
+        "application/json",
+    ),
+    (
+        "/tiles/{layers}",
+        "TileJSON 3.0 of one or more layers (comma-separated)",
+        "Vector tiles",
+        Params::TileJson,
+        "application/json",
+    ),
+    (
+        "/tiles/{layers}/{z}/{x}/{y}",
+        "A vector tile (XYZ; y may end in .mvt or .pbf); 204 when empty",
+        "Vector tiles",
+        Params::XyzTile,
+        "application/vnd.mapbox-vector-tile",
+    ),
+    (
+        "/api/analysis/buffer",
+        "Buffer analysis 缓冲区分析 (POST; geodesic metres; f=csv for CSV)",
+        "Analysis",
+        Params::Buffer,
+        "application/geo+json",
+    ),
+    (
+        "/api/analysis/nearest",
+        "Nearest features 邻近查询 (k per layer, geodesic metres; f=csv for CSV)",
+        "Analysis",
+        Params::Nearest,
+        "application/geo+json",
+    ),
+    (
+        "/api/stats/counties",
+        "Per-county indicator 区县统计",
+        "Analysis",
+        Params::Counties,
+        "application/json",
+    ),
+    (
+        "/api/openapi.json",
+        "This document",
+        "Operations",
+        Params::None,
+        "application/vnd.oai.openapi+json;version=3.0",
+    ),
+    (
+        "/health",
+        "Liveness 存活检查",
+        "Operations",
+        Params::None,
+        "application/json",
+    ),
+    (
+        "/ready",
+        "Readiness 就绪检查 (503 while the store is unreachable)",
+        "Operations",
+        Params::None,
+        "application/json",
+    ),
+    (
+        "/metrics",
+        "Prometheus metrics 运行指标",
+        "Operations",
+        Params::None,
+        "text/plain",
+    ),
+    (
+        "/",
+        "Web map 网页地图",
+        "Web map",
+        Params::None,
+        "text/html",
+    ),
 ];
 
 /// Every path the router serves, as OpenAPI writes it.
@@ -64,44 +196,170 @@ fn param(name: &str, location: &str, description: &str, schema: Value) -> Value 
 }
 
 fn parameters(kind: Params, collection_ids: &[String], limits: &Limits) -> Value {
-    let collection = param("collectionId", "path", "Collection (layer) id", json!({"type": "string", "enum": collection_ids}));
-    let f = param("f", "query", "Output format (json only)", json!({"type": "string", "enum": ["json"]}));
-    let matrix_set = param("tileMatrixSetId", "path", "Tile matrix set", json!({"type": "string", "enum": ["WebMercatorQuad"]}));
-    let int = |name: &str, description: &str| param(name, "path", description, json!({"type": "integer", "minimum": 0}));
-    let layers = param("layers", "path", "Layer ids, comma-separated", json!({"type": "string"}));
+    let collection = param(
+        "collectionId",
+        "path",
+        "Collection (layer) id",
+        json!({"type": "string", "enum": collection_ids}),
+    );
+    let f = param(
+        "f",
+        "query",
+        "Output format (json only)",
+        json!({"type": "string", "enum": ["json"]}),
+    );
+    let matrix_set = param(
+        "tileMatrixSetId",
+        "path",
+        "Tile matrix set",
+        json!({"type": "string", "enum": ["WebMercatorQuad"]}),
+    );
+    let int = |name: &str, description: &str| {
+        param(
+            name,
+            "path",
+            description,
+            json!({"type": "integer", "minimum": 0}),
+        )
+    };
+    let layers = param(
+        "layers",
+        "path",
+        "Layer ids, comma-separated",
+        json!({"type": "string"}),
+    );
     json!(match kind {
         Params::None => vec![],
         Params::Collection => vec![collection],
         Params::Items => vec![
             collection,
-            param("bbox", "query", "minLon,minLat,maxLon,maxLat in CRS84", json!({"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4})),
-            param("limit", "query", &format!("Items per page (default {}, larger values clamped to {})", limits.items_default, limits.items_max), json!({"type": "integer", "minimum": 0})),
-            param("offset", "query", "Items to skip", json!({"type": "integer", "minimum": 0})),
-            param("datetime", "query", "RFC 3339 instant or interval; validated (no layer has a temporal extent yet)", json!({"type": "string"})),
+            param(
+                "bbox",
+                "query",
+                "minLon,minLat,maxLon,maxLat in CRS84",
+                json!({"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4})
+            ),
+            param(
+                "limit",
+                "query",
+                &format!(
+                    "Items per page (default {}, larger values clamped to {})",
+                    limits.items_default, limits.items_max
+                ),
+                json!({"type": "integer", "minimum": 0})
+            ),
+            param(
+                "offset",
+                "query",
+                "Items to skip",
+                json!({"type": "integer", "minimum": 0})
+            ),
+            param(
+                "datetime",
+                "query",
+                "RFC 3339 instant or interval; validated (no layer has a temporal extent yet)",
+                json!({"type": "string"})
+            ),
             f,
         ],
-        Params::Feature => vec![collection, param("featureId", "path", "Feature id", json!({"type": "string"})), f],
-        Params::TileJson => vec![layers],
-        Params::XyzTile => vec![layers, int("z", "Zoom 0–22"), int("x", "Column"), param("y", "path", "Row from the north, optionally with .mvt or .pbf", json!({"type": "string"}))],
-        Params::TileSet => vec![collection, matrix_set],
-        Params::OgcTile => vec![collection, matrix_set, int("tileMatrix", "Zoom 0–22"), int("tileRow", "Row from the north"), int("tileCol", "Column")],
-        Params::MatrixSet => vec![matrix_set],
-        Params::Buffer => vec![param("f", "query", "Output format", json!({"type": "string", "enum": ["json", "csv"]}))],
-        Params::Nearest => vec![
-            param("lon", "query", "Longitude of the incident (WGS84); required", json!({"type": "number", "minimum": -180, "maximum": 180})),
-            param("lat", "query", "Latitude of the incident (WGS84); required", json!({"type": "number", "minimum": -90, "maximum": 90})),
-            param("layers", "query", "Layer ids, comma-separated (default: the point and polygon thematic layers)", json!({"type": "string"})),
-            param("k", "query", &format!("Results per layer (default 10, at most {})", limits.max_results), json!({"type": "integer", "minimum": 1, "maximum": limits.max_results})),
-            param("max_distance_m", "query", &format!("Search radius in metres (default and maximum {})", limits.max_distance_m), json!({"type": "number", "minimum": 0, "maximum": limits.max_distance_m})),
-            param("filter", "query", "prop:value,prop:value (same property twice: either value)", json!({"type": "string"})),
-            param("f", "query", "Output format", json!({"type": "string", "enum": ["json", "csv"]})),
+        Params::Feature => vec![
+            collection,
+            param("featureId", "path", "Feature id", json!({"type": "string"})),
+            f
         ],
-        Params::Counties => vec![param("indicator", "query", "Indicator; required", json!({"type": "string", "enum": crate::analysis::Indicator::NAMES}))],
+        Params::TileJson => vec![layers],
+        Params::XyzTile => vec![
+            layers,
+            int("z", "Zoom 0–22"),
+            int("x", "Column"),
+            param(
+                "y",
+                "path",
+                "Row from the north, optionally with .mvt or .pbf",
+                json!({"type": "string"})
+            )
+        ],
+        Params::TileSet => vec![collection, matrix_set],
+        Params::OgcTile => vec![
+            collection,
+            matrix_set,
+            int("tileMatrix", "Zoom 0–22"),
+            int("tileRow", "Row from the north"),
+            int("tileCol", "Column")
+        ],
+        Params::MatrixSet => vec![matrix_set],
+        Params::Buffer => vec![param(
+            "f",
+            "query",
+            "Output format",
+            json!({"type": "string", "enum": ["json", "csv"]})
+        )],
+        Params::Nearest => vec![
+            param(
+                "lon",
+                "query",
+                "Longitude of the incident (WGS84); required",
+                json!({"type": "number", "minimum": -180, "maximum": 180})
+            ),
+            param(
+                "lat",
+                "query",
+                "Latitude of the incident (WGS84); required",
+                json!({"type": "number", "minimum": -90, "maximum": 90})
+            ),
+            param(
+                "layers",
+                "query",
+                "Layer ids, comma-separated (default: the point and polygon thematic layers)",
+                json!({"type": "string"})
+            ),
+            param(
+                "k",
+                "query",
+                &format!(
+                    "Results per layer (default 10, at most {})",
+                    limits.max_results
+                ),
+                json!({"type": "integer", "minimum": 1, "maximum": limits.max_results})
+            ),
+            param(
+                "max_distance_m",
+                "query",
+                &format!(
+                    "Search radius in metres (default and maximum {})",
+                    limits.max_distance_m
+                ),
+                json!({"type": "number", "minimum": 0, "maximum": limits.max_distance_m})
+            ),
+            param(
+                "filter",
+                "query",
+                "prop:value,prop:value (same property twice: either value)",
+                json!({"type": "string"})
+            ),
+            param(
+                "f",
+                "query",
+                "Output format",
+                json!({"type": "string", "enum": ["json", "csv"]})
+            ),
+        ],
+        Params::Counties => vec![param(
+            "indicator",
+            "query",
+            "Indicator; required",
+            json!({"type": "string", "enum": crate::analysis::Indicator::NAMES})
+        )],
     })
 }
 
 pub async fn openapi(State(state): State<AppState>) -> Json<Value> {
-    let ids: Vec<String> = state.atlas.layers().iter().map(|l| l.id().to_string()).collect();
+    let ids: Vec<String> = state
+        .atlas
+        .layers()
+        .iter()
+        .map(|l| l.id().to_string())
+        .collect();
     Json(document(&ids, &state.config.limits))
 }
 
@@ -130,7 +388,8 @@ pub fn document(collection_ids: &[String], limits: &Limits) -> Value {
         });
         if media == "application/vnd.mapbox-vector-tile" {
             responses["204"] = json!({"description": "The tile holds no feature"});
-            responses["304"] = json!({"description": "Not modified (If-None-Match matched the ETag)"});
+            responses["304"] =
+                json!({"description": "Not modified (If-None-Match matched the ETag)"});
         }
         let mut operation = json!({"summary": summary, "tags": [tag], "parameters": parameters(params, collection_ids, limits), "responses": responses});
         let method = if matches!(params, Params::Buffer) {

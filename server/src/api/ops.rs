@@ -47,15 +47,55 @@ pub async fn favicon() -> Response {
 /// Prometheus metrics in the text exposition format.
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let c = state.tiles.stats();
-    let sample = |name, help, kind, value: f64| crate::metrics::Sample { name, help, kind, value };
+    let sample = |name, help, kind, value: f64| crate::metrics::Sample {
+        name,
+        help,
+        kind,
+        value,
+    };
     let body = state.metrics.render(&[
-        sample("envatlas_tile_cache_hits_total", "Tile cache hits.", "counter", c.hits as f64),
-        sample("envatlas_tile_cache_misses_total", "Tile cache misses (tiles rendered).", "counter", c.misses as f64),
-        sample("envatlas_tile_cache_evictions_total", "Tiles evicted to stay within the cache size.", "counter", c.evictions as f64),
-        sample("envatlas_tile_cache_invalidations_total", "Tiles dropped because their layer changed.", "counter", c.invalidations as f64),
-        sample("envatlas_tile_cache_bytes", "Bytes held by the tile cache.", "gauge", c.bytes as f64),
-        sample("envatlas_tile_cache_capacity_bytes", "Tile cache capacity.", "gauge", c.capacity_bytes as f64),
-        sample("envatlas_tile_cache_entries", "Tiles held by the tile cache.", "gauge", c.entries as f64),
+        sample(
+            "envatlas_tile_cache_hits_total",
+            "Tile cache hits.",
+            "counter",
+            c.hits as f64,
+        ),
+        sample(
+            "envatlas_tile_cache_misses_total",
+            "Tile cache misses (tiles rendered).",
+            "counter",
+            c.misses as f64,
+        ),
+        sample(
+            "envatlas_tile_cache_evictions_total",
+            "Tiles evicted to stay within the cache size.",
+            "counter",
+            c.evictions as f64,
+        ),
+        sample(
+            "envatlas_tile_cache_invalidations_total",
+            "Tiles dropped because their layer changed.",
+            "counter",
+            c.invalidations as f64,
+        ),
+        sample(
+            "envatlas_tile_cache_bytes",
+            "Bytes held by the tile cache.",
+            "gauge",
+            c.bytes as f64,
+        ),
+        sample(
+            "envatlas_tile_cache_capacity_bytes",
+            "Tile cache capacity.",
+            "gauge",
+            c.capacity_bytes as f64,
+        ),
+        sample(
+            "envatlas_tile_cache_entries",
+            "Tiles held by the tile cache.",
+            "gauge",
+            c.entries as f64,
+        ),
     ]);
     (
         [(
