@@ -52,9 +52,7 @@ struct TestDb {
 
 impl TestDb {
     fn create() -> TestDb {
-        let admin_url = std::env::var("ENVATLAS_TEST_DATABASE_URL").unwrap_or_else(|_| {
-            panic!("ENVATLAS_TEST_DATABASE_URL is not set: run the tests with scripts/test, which starts PostGIS and exports it")
-        });
+        let admin_url = envatlas_tests::postgis::test_server_url();
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
