@@ -124,27 +124,11 @@ pub fn within_distance_in_layer(
 mod tests {
     use super::*;
     use crate::analysis::geodesy::geodesic_distance_m;
-    use crate::atlas::Layer;
-    use crate::model::catalog::builtin_schema;
-    use crate::model::{Feature, Value};
     use geo_types::{line_string, point};
     use rand::{Rng, SeedableRng};
-    use std::sync::Arc;
 
     fn points_layer(points: &[(f64, f64)]) -> LayerQuery {
-        let schema = Arc::new(builtin_schema("pollution_sources").expect("schema"));
-        let n = schema.properties.len();
-        let features = points
-            .iter()
-            .enumerate()
-            .map(|(i, &(x, y))| Feature {
-                fid: i as i64 + 1,
-                id: format!("p{i}").into(),
-                geometry: Geometry::Point(point!(x: x, y: y)),
-                properties: vec![Value::Null; n],
-            })
-            .collect();
-        LayerQuery::all(Arc::new(Layer::new(schema, features, 1)))
+        crate::analysis::test_support::points_layer("pollution_sources", points)
     }
 
     #[test]

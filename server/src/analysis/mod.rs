@@ -27,6 +27,8 @@ pub mod geodesy;
 pub mod hit;
 pub mod nearest;
 pub mod summary;
+#[cfg(test)]
+mod test_support;
 
 pub use buffer::{BufferOutcome, BufferQuery};
 pub use counties::Indicator;

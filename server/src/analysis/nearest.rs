@@ -132,27 +132,11 @@ pub fn nearest_in_layer(lq: &LayerQuery, query: &NearestQuery) -> Vec<Hit> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::atlas::Layer;
-    use crate::model::catalog::builtin_schema;
-    use crate::model::{Feature, Value};
-    use geo_types::{point, Geometry};
+    use geo_types::point;
     use rand::{Rng, SeedableRng};
-    use std::sync::Arc;
 
     fn layer_of(points: &[(f64, f64)]) -> LayerQuery {
-        let schema = Arc::new(builtin_schema("rural_sites").expect("schema"));
-        let n = schema.properties.len();
-        let features = points
-            .iter()
-            .enumerate()
-            .map(|(i, &(x, y))| Feature {
-                fid: i as i64 + 1,
-                id: format!("p{i}").into(),
-                geometry: Geometry::Point(point!(x: x, y: y)),
-                properties: vec![Value::Null; n],
-            })
-            .collect();
-        LayerQuery::all(Arc::new(Layer::new(schema, features, 1)))
+        crate::analysis::test_support::points_layer("rural_sites", points)
     }
 
     fn brute_force(points: &[(f64, f64)], origin: Point<f64>, k: usize, max_m: f64) -> Vec<String> {
