@@ -141,6 +141,21 @@ pub fn shared_server() -> &'static TestServer {
     })
 }
 
+/// Every feature's `(id, fid)`, layer by layer in catalog order.
+pub fn all_fids(state: &app::AppState) -> Vec<(String, i64)> {
+    state
+        .atlas
+        .layers()
+        .iter()
+        .flat_map(|l| {
+            l.features()
+                .iter()
+                .map(|f| (f.id.to_string(), f.fid))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 /// Copies the layers and readings of a data directory (not its store file).
 pub fn copy_sample(from: &Path, to: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(to.join("layers"))?;

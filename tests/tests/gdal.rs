@@ -28,16 +28,7 @@ fn ogrinfo(args: &[&str]) -> String {
 fn ogrinfo_lists_every_collection() {
     let s = shared_server();
     let out = ogrinfo(&["-ro", "-so", &format!("OAPIF:{}/api", s.base_url)]);
-    for id in [
-        "admin_boundaries",
-        "rivers",
-        "pollution_sources",
-        "drinking_water_sources",
-        "protection_zones",
-        "ecology_areas",
-        "rural_sites",
-        "monitoring_stations",
-    ] {
+    for id in envatlas_server::model::catalog::LAYER_IDS {
         assert!(out.contains(id), "ogrinfo did not list {id}:\n{out}");
     }
 }

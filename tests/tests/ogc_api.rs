@@ -56,16 +56,7 @@ fn collections_describe_every_layer() {
         .iter()
         .filter_map(|c| c["id"].as_str())
         .collect();
-    for id in [
-        "admin_boundaries",
-        "rivers",
-        "pollution_sources",
-        "drinking_water_sources",
-        "protection_zones",
-        "ecology_areas",
-        "rural_sites",
-        "monitoring_stations",
-    ] {
+    for id in envatlas_server::model::catalog::LAYER_IDS {
         assert!(ids.contains(&id), "missing collection {id}");
     }
     for c in collections {

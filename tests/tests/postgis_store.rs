@@ -17,21 +17,14 @@ use envatlas_server::store::seed::SEEDED_AT;
 use envatlas_server::store::sqlite::SqliteStore;
 use envatlas_server::store::Store;
 use envatlas_tests::postgis::{admin_sql, test_server_url, unique_name};
-use envatlas_tests::{copy_sample, get_bytes, get_json, sample_dir, TestDatabase, TestServer};
+use envatlas_tests::{
+    all_fids, copy_sample, get_bytes, get_json, sample_dir, TestDatabase, TestServer,
+};
 use envatlas_tiles::decode::decode_tile;
 use envatlas_tiles::TileCoord;
 use serde_json::{json, Value};
 
-const LAYERS: [&str; 8] = [
-    "admin_boundaries",
-    "rivers",
-    "pollution_sources",
-    "drinking_water_sources",
-    "protection_zones",
-    "ecology_areas",
-    "rural_sites",
-    "monitoring_stations",
-];
+use envatlas_server::model::catalog::LAYER_IDS as LAYERS;
 
 /// A JSON document with the members that name the moment or the server left out.
 fn without_volatile(mut doc: Value) -> Value {
@@ -139,20 +132,6 @@ fn config_on(database: &TestDatabase, data_dir: &std::path::Path) -> Config {
     }
 }
 
-fn fids(state: &app::AppState) -> Vec<(String, i64)> {
-    state
-        .atlas
-        .layers()
-        .iter()
-        .flat_map(|l| {
-            l.features()
-                .iter()
-                .map(|f| (f.id.to_string(), f.fid))
-                .collect::<Vec<_>>()
-        })
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgis_restart_keeps_fids_and_does_not_reseed() {
     let database = TestDatabase::create().expect("test database");
@@ -162,7 +141,7 @@ async fn postgis_restart_keeps_fids_and_does_not_reseed() {
 
     let first = app::start(config.clone()).await.expect("first start");
     assert_eq!(first.store.kind(), "postgis");
-    let before = fids(&first);
+    let before = all_fids(&first);
     assert!(
         before.len() > 1_000,
         "the sample was seeded: {}",
@@ -174,7 +153,7 @@ async fn postgis_restart_keeps_fids_and_does_not_reseed() {
     drop(first);
 
     let second = app::start(config).await.expect("second start");
-    assert_eq!(fids(&second), before);
+    assert_eq!(all_fids(&second), before);
     assert_eq!(
         second.store.count_readings().await.expect("count"),
         readings

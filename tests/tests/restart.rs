@@ -3,7 +3,7 @@
 
 use envatlas_server::app;
 use envatlas_server::config::Config;
-use envatlas_tests::{copy_sample, sample_dir};
+use envatlas_tests::{all_fids, copy_sample, sample_dir};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restart_keeps_fids_and_does_not_reseed() {
@@ -15,20 +15,7 @@ async fn restart_keeps_fids_and_does_not_reseed() {
     };
 
     let first = app::start(config.clone()).await.expect("first start");
-    let fids = |state: &app::AppState| -> Vec<(String, i64)> {
-        state
-            .atlas
-            .layers()
-            .iter()
-            .flat_map(|l| {
-                l.features()
-                    .iter()
-                    .map(|f| (f.id.to_string(), f.fid))
-                    .collect::<Vec<_>>()
-            })
-            .collect()
-    };
-    let before = fids(&first);
+    let before = all_fids(&first);
     let readings = first.store.count_readings().await.expect("count");
     assert!(
         readings > 100_000,
@@ -37,7 +24,7 @@ async fn restart_keeps_fids_and_does_not_reseed() {
     drop(first);
 
     let second = app::start(config).await.expect("second start");
-    assert_eq!(fids(&second), before);
+    assert_eq!(all_fids(&second), before);
     assert_eq!(
         second.store.count_readings().await.expect("count"),
         readings

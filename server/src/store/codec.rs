@@ -7,7 +7,7 @@ use geozero::{CoordDimensions, ToGeo, ToWkb};
 use serde_json::{Map, Value as Json};
 
 use super::StoreError;
-use crate::model::{LayerSchema, Value};
+use crate::model::{Feature, LayerSchema, Value};
 
 pub fn geometry_to_wkb(geometry: &Geometry<f64>) -> Result<Vec<u8>, StoreError> {
     geometry
@@ -19,6 +19,23 @@ pub fn geometry_from_wkb(bytes: &[u8]) -> Result<Geometry<f64>, StoreError> {
     Wkb(bytes)
         .to_geo()
         .map_err(|e| StoreError::Corrupt(format!("cannot decode WKB geometry: {e}")))
+}
+
+/// A stored feature from the columns both backends select: fid, id, WKB
+/// geometry and JSON properties.
+pub fn feature_from_columns(
+    schema: &LayerSchema,
+    fid: i64,
+    id: &str,
+    wkb: &[u8],
+    properties: &str,
+) -> Result<Feature, StoreError> {
+    Ok(Feature {
+        fid,
+        id: id.into(),
+        geometry: geometry_from_wkb(wkb)?,
+        properties: properties_from_json(schema, properties)?,
+    })
 }
 
 /// Properties as JSON text; nulls are left out.

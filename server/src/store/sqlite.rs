@@ -13,7 +13,7 @@ use sqlx::{QueryBuilder, Row, SqlitePool};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::codec::{geometry_from_wkb, geometry_to_wkb, properties_from_json, properties_to_json};
+use super::codec::{feature_from_columns, geometry_to_wkb, properties_to_json};
 use super::{Store, StoreError};
 use crate::model::{Feature, LayerSchema, NewFeature, Reading};
 
@@ -100,14 +100,13 @@ impl Store for SqliteStore {
         .await?;
         rows.iter()
             .map(|row| {
-                let geom: &[u8] = row.try_get("geom")?;
-                let props: &str = row.try_get("properties")?;
-                Ok(Feature {
-                    fid: row.try_get("fid")?,
-                    id: row.try_get::<&str, _>("id")?.into(),
-                    geometry: geometry_from_wkb(geom)?,
-                    properties: properties_from_json(schema, props)?,
-                })
+                feature_from_columns(
+                    schema,
+                    row.try_get("fid")?,
+                    row.try_get("id")?,
+                    row.try_get("geom")?,
+                    row.try_get("properties")?,
+                )
             })
             .collect()
     }
