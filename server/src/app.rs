@@ -25,6 +25,15 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
     pub tiles: Arc<Tileset>,
+    /// The river network of the current `rivers` layer version.
+    pub rivers: Arc<crate::analysis::river::RiverCache>,
+    /// Whole-layer risk assessments per input versions.
+    pub risk: Arc<crate::analysis::risk::RiskCache>,
+    /// Recent exceedances per source, for risk scores and upstream flags
+    /// (`NoExceedances` until monitoring provides counts).
+    pub exceedances: Arc<dyn crate::analysis::exceedance::ExceedanceCounts>,
+    /// Online monitoring: limits, exceedances, statuses, events, the ingest queue.
+    pub monitoring: Arc<crate::monitoring::Monitor>,
 }
 
 impl AppState {
@@ -41,6 +50,11 @@ impl AppState {
 pub enum StartError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("cannot listen for HJ 212 on {addr}: {source}")]
+    Hj212Listen {
+        addr: String,
+        source: std::io::Error,
+    },
     #[error("cannot create data directory {path}: {source}")]
     DataDir {
         path: String,
@@ -83,7 +97,10 @@ pub async fn start(config: Config) -> Result<AppState, StartError> {
             config.data_dir.display()
         );
     }
-    let atlas = Arc::new(load_atlas(store.as_ref()).await?);
+    // Read before loading: changes committed while loading are applied again
+    // by the follower, which is harmless (it reloads current state).
+    let change_seq = store.last_change().await?;
+    let atlas = Arc::new(load_atlas(store.clone()).await?);
     tracing::info!(
         layers = atlas.layers().len(),
         features = atlas.layers().iter().map(|l| l.len()).sum::<usize>(),
@@ -93,28 +110,44 @@ pub async fn start(config: Config) -> Result<AppState, StartError> {
     let tiles = Arc::new(Tileset::new(
         config.tiles.cache_mb.saturating_mul(1024 * 1024),
     ));
-    Ok(AppState {
+    let hj212 = match &config.hj212_listen {
+        Some(addr) => Some(TcpListener::bind(addr).await.map_err(|source| {
+            StartError::Hj212Listen {
+                addr: addr.clone(),
+                source,
+            }
+        })?),
+        None => None,
+    };
+    let monitoring = Arc::new(crate::monitoring::Monitor::new(
+        store.monitoring(),
+        atlas.layer(crate::monitoring::monitor::STATIONS).as_deref(),
+        &config,
+        hj212,
+    ));
+    // Built (and its unconnected ends logged) now rather than on the first trace.
+    let rivers = Arc::new(crate::analysis::river::RiverCache::new());
+    rivers.network(&atlas, &config.rivers);
+    let state = AppState {
+        rivers,
+        risk: Arc::new(crate::analysis::risk::RiskCache::new()),
+        // The monitor counts recent exceedances per source.
+        exceedances: monitoring.clone(),
         tiles,
         atlas,
         store,
         config: Arc::new(config),
         metrics: Arc::new(Metrics::new()),
-    })
+        monitoring,
+    };
+    crate::monitoring::runtime::spawn(&state).await?;
+    crate::sync::spawn(state.clone(), change_seq);
+    Ok(state)
 }
 
 /// Loads every layer of the store into memory, one R-tree per layer.
-pub async fn load_atlas(store: &dyn Store) -> Result<Atlas, StoreError> {
-    let atlas = Atlas::new();
-    for schema in store.schemas().await? {
-        let features = store.load_features(&schema).await?;
-        let schema = Arc::new(schema);
-        // Building an R-tree is CPU work: keep it off the async worker threads.
-        let layer = tokio::task::spawn_blocking(move || Layer::new(schema, features, 1))
-            .await
-            .map_err(|e| StoreError::Corrupt(format!("layer build panicked: {e}")))?;
-        atlas.insert(layer);
-    }
-    Ok(atlas)
+pub async fn load_atlas(store: Arc<dyn Store>) -> Result<Atlas, StoreError> {
+    crate::atlas::load::load_all(store).await
 }
 
 /// Serves the API on `listener` until `shutdown` resolves, then lets in-flight

@@ -50,6 +50,13 @@ pub struct Config {
     pub limits: Limits,
     pub http: Http,
     pub tiles: Tiles,
+    /// `[rivers]`: the river network and flow velocities.
+    pub rivers: crate::analysis::river::RiversConfig,
+    /// `[analysis]`: risk radius and score weights.
+    pub analysis: crate::analysis::risk::AnalysisConfig,
+    pub monitoring: Monitoring,
+    pub hj212: Hj212,
+    pub web: Web,
 }
 
 impl std::fmt::Debug for Config {
@@ -65,6 +72,11 @@ impl std::fmt::Debug for Config {
             .field("limits", &self.limits)
             .field("http", &self.http)
             .field("tiles", &self.tiles)
+            .field("rivers", &self.rivers)
+            .field("analysis", &self.analysis)
+            .field("monitoring", &self.monitoring)
+            .field("hj212", &self.hj212)
+            .field("web", &self.web)
             .finish()
     }
 }
@@ -81,6 +93,11 @@ impl Default for Config {
             limits: Limits::default(),
             http: Http::default(),
             tiles: Tiles::default(),
+            rivers: Default::default(),
+            analysis: Default::default(),
+            monitoring: Monitoring::default(),
+            hj212: Hj212::default(),
+            web: Web::default(),
         }
     }
 }
@@ -147,6 +164,74 @@ impl Default for Tiles {
         Self {
             cache_mb: 256,
             cache_control: "public, max-age=60".into(),
+        }
+    }
+}
+
+/// The web map's options. The map is fully offline by default; a basemap URL
+/// (XYZ template with `{z}`, `{x}`, `{y}`, a key inside it if the provider needs
+/// one) adds a raster layer under our own layers, fetched by the browser.
+#[derive(Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Web {
+    pub basemap_url: Option<String>,
+    pub basemap_attribution: Option<String>,
+}
+
+impl std::fmt::Debug for Web {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may carry an API key: say only whether it is set.
+        f.debug_struct("Web")
+            .field("basemap_url", &self.basemap_url.as_ref().map(|_| "<set>"))
+            .field("basemap_attribution", &self.basemap_attribution)
+            .finish()
+    }
+}
+
+/// Online monitoring (`[monitoring]`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Monitoring {
+    /// Readings (and closed exceedances, quarantined uploads) older than this are
+    /// deleted, checked hourly; 0 keeps everything.
+    pub retention_days: u64,
+    /// A station that has reported and is silent this long is `offline`.
+    pub offline_after_s: u64,
+    /// Most readings one group commit writes.
+    pub max_batch: usize,
+}
+
+impl Default for Monitoring {
+    fn default() -> Self {
+        Self {
+            retention_days: 400,
+            offline_after_s: 7200,
+            max_batch: 50_000,
+        }
+    }
+}
+
+/// The HJ 212-2017 TCP listener (`[hj212]`; the address is `hj212_listen`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Hj212 {
+    /// `lenient` (accepts what deployed devices send, counted) or `strict`.
+    pub mode: String,
+    /// The offset of `DataTime` and `QN`, `+08:00` (Beijing) by default.
+    pub timezone: String,
+    /// A connection silent this long is closed.
+    pub idle_timeout_s: u64,
+    /// Connections beyond this are refused (closed at once).
+    pub max_connections: usize,
+}
+
+impl Default for Hj212 {
+    fn default() -> Self {
+        Self {
+            mode: "lenient".into(),
+            timezone: "+08:00".into(),
+            idle_timeout_s: 300,
+            max_connections: 1024,
         }
     }
 }
@@ -223,6 +308,21 @@ impl Config {
                 self.listen
             ));
         }
+        if !matches!(self.hj212.mode.as_str(), "lenient" | "strict") {
+            return invalid(format!(
+                "hj212.mode: '{}' is not lenient or strict",
+                self.hj212.mode
+            ));
+        }
+        if crate::monitoring::hj212::time::parse_offset(&self.hj212.timezone).is_err() {
+            return invalid(format!(
+                "hj212.timezone: '{}' is not an offset like +08:00",
+                self.hj212.timezone
+            ));
+        }
+        if self.monitoring.offline_after_s == 0 || self.monitoring.max_batch == 0 {
+            return invalid("monitoring.offline_after_s and monitoring.max_batch must be positive".into());
+        }
         if let Some(a) = &self.hj212_listen {
             if a.parse::<SocketAddr>().is_err() {
                 return invalid(format!(
@@ -240,6 +340,16 @@ impl Config {
         if !(l.max_distance_m > 0.0 && l.max_trace_m > 0.0) {
             return invalid("limits.max_distance_m and limits.max_trace_m must be positive".into());
         }
+        if let Some(url) = &self.web.basemap_url {
+            let template = url.contains("{z}") && url.contains("{x}") && url.contains("{y}");
+            if !(url.starts_with("http://") || url.starts_with("https://")) || !template {
+                return invalid(
+                    "web.basemap_url must be an http(s) XYZ template with {z}, {x} and {y}".into(),
+                );
+            }
+        }
+        self.rivers.validate().map_err(ConfigError::Invalid)?;
+        self.analysis.validate().map_err(ConfigError::Invalid)?;
         if self
             .write_token
             .as_deref()
@@ -435,5 +545,18 @@ mod tests {
         };
         let text = format!("{c:?}");
         assert!(!text.contains("s3cret") && !text.contains("pw@"));
+    }
+
+    #[test]
+    fn web_basemap_is_off_by_default_and_validated() {
+        assert_eq!(Config::default().web.basemap_url, None);
+        let vars = |url: &str| env(&[("ENVATLAS_WEB__BASEMAP_URL", url)]);
+        let ok = "https://tiles.example/{z}/{x}/{y}.png?key=k3y";
+        let c = Config::load_from(&Overrides::default(), &vars(ok)).expect("valid basemap");
+        assert_eq!(c.web.basemap_url.as_deref(), Some(ok));
+        assert!(!format!("{c:?}").contains("k3y"));
+        for bad in ["https://tiles.example/tile.png", "file:///{z}/{x}/{y}"] {
+            assert!(Config::load_from(&Overrides::default(), &vars(bad)).is_err());
+        }
     }
 }

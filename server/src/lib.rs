@@ -13,6 +13,8 @@
 //! - [`tileset`]: vector tiles of the atlas (per-layer tile rules, rendering, the tile cache).
 //! - [`api`]: axum routes: OGC API Features and Tiles, TileJSON, OpenAPI, metrics, health.
 //! - [`metrics`]: Prometheus request metrics (route templates, latency histograms).
+//! - [`import`]: `envatlas import`: GeoJSON, CSV, Shapefile and GeoPackage files into a layer, through the store.
+//! - [`sync`]: follows the store's change log so several instances (and imports) stay in step.
 //! - [`app`]: [`app::AppState`], start-up (`start`) and serving (`run(listener, state, shutdown)`).
 #![forbid(unsafe_code)]
 
@@ -22,9 +24,11 @@ pub mod app;
 pub mod atlas;
 pub mod cli;
 pub mod config;
+pub mod import;
 pub mod metrics;
 pub mod model;
 pub mod monitoring;
 pub mod sample;
 pub mod store;
+pub mod sync;
 pub mod tileset;

@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 use clap::Parser;
-use envatlas_server::cli::{Cli, Command, ServeArgs};
+use envatlas_server::cli::{Cli, Command, ImportArgs, ServeArgs};
 use envatlas_server::config::Config;
 use envatlas_server::{app, sample};
 use tracing_subscriber::EnvFilter;
@@ -19,6 +19,26 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         None => serve(cli.serve).await,
         Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::Import(args)) => import(args).await,
+        Some(Command::Simulate(args)) => {
+            let options = envatlas_server::monitoring::simulate::SimulateOptions {
+                target: args.hj212,
+                stations: args.stations,
+                interval_s: args.interval,
+                data_dir: args.data_dir,
+                duration_s: args.duration,
+                connections: args.connections,
+                seed: args.seed,
+            };
+            let report = envatlas_server::monitoring::simulate::run(&options)
+                .await
+                .context("simulating HJ 212 devices")?;
+            println!("{report}");
+            if report.replies < report.packets {
+                anyhow::bail!("{} upload(s) were not acknowledged", report.packets - report.replies);
+            }
+            Ok(())
+        }
         Some(Command::Sample(args)) => {
             let options = sample::SampleOptions {
                 seed: args.seed,
@@ -45,6 +65,31 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!("envatlas serving on http://{}", listener.local_addr()?);
     app::run(listener, state, shutdown_signal()).await?;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// `envatlas import`: prints the report; fails (non-zero exit) when nothing
+/// could be imported or invalid records stopped the import.
+async fn import(args: ImportArgs) -> anyhow::Result<()> {
+    let config = Config::load(&args.overrides()).context("loading the configuration")?;
+    let store = app::open_store(&config)
+        .await
+        .context("opening the store")?;
+    let options = args.options();
+    let report = envatlas_server::import::run(
+        store.as_ref(),
+        &options,
+        &envatlas_server::import::Progress::terminal(),
+    )
+    .await
+    .with_context(|| format!("importing {}", options.file.display()))?;
+    print!("{report}");
+    if report.aborted() {
+        anyhow::bail!(
+            "{} invalid record(s): nothing was imported",
+            report.problems.len()
+        );
+    }
     Ok(())
 }
 

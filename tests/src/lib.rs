@@ -209,3 +209,117 @@ pub fn get_bytes(
 pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
+
+/// The store a server under test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreKind {
+    Embedded,
+    Postgis,
+}
+
+impl TestServer {
+    /// Starts a server on the given store (PostGIS: a database of its own).
+    pub fn start_on(
+        kind: StoreKind,
+        adjust: impl FnOnce(&mut Config),
+    ) -> anyhow::Result<TestServer> {
+        match kind {
+            StoreKind::Embedded => Self::start_with(adjust),
+            StoreKind::Postgis => Self::start_postgis_with(adjust),
+        }
+    }
+
+    /// Starts a server on an existing database (several servers may share
+    /// it); the caller keeps the database alive.
+    pub fn start_on_database(
+        url: &str,
+        adjust: impl FnOnce(&mut Config),
+    ) -> anyhow::Result<TestServer> {
+        let url = url.to_string();
+        Self::start_with(move |config| {
+            config.database_url = Some(url);
+            adjust(config);
+        })
+    }
+}
+
+/// One PostGIS-backed server shared by all tests of a test binary (see
+/// [`TestServer::start_for_static`]).
+pub fn shared_postgis_server() -> &'static TestServer {
+    static SERVER: OnceLock<TestServer> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        TestServer::start_for_static(StoreKind::Postgis, |_| {})
+            .unwrap_or_else(|e| panic!("cannot start the shared PostGIS test server: {e:#}"))
+    })
+}
+
+impl TestServer {
+    /// A server meant to live in a `static` (shared by a binary's tests). On
+    /// PostGIS its database is named `envatlas_shared_<pid>_…`: statics are
+    /// never dropped, so the database outlives the process, and this first
+    /// drops the shared databases of processes that are gone.
+    pub fn start_for_static(
+        kind: StoreKind,
+        adjust: impl FnOnce(&mut Config),
+    ) -> anyhow::Result<TestServer> {
+        if kind == StoreKind::Embedded {
+            return Self::start_with(adjust);
+        }
+        postgis::drop_stale_shared_databases()?;
+        let database = TestDatabase::create_shared()?;
+        let mut server = Self::start_on_database(&database.url, adjust)?;
+        server.database = Some(database);
+        Ok(server)
+    }
+}
+
+/// The shared server of a store kind ([`shared_server`] or [`shared_postgis_server`]).
+pub fn shared_server_on(kind: StoreKind) -> &'static TestServer {
+    match kind {
+        StoreKind::Embedded => shared_server(),
+        StoreKind::Postgis => shared_postgis_server(),
+    }
+}
+
+/// A blocking request with any method; returns status, headers and the body text.
+pub fn send(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&serde_json::Value>,
+) -> anyhow::Result<(u16, reqwest::header::HeaderMap, String)> {
+    let client = reqwest::blocking::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()?;
+    let method = reqwest::Method::from_bytes(method.as_bytes())?;
+    let mut request = client.request(method, url);
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    if let Some(body) = body {
+        request = request
+            .header("content-type", "application/geo+json")
+            .body(body.to_string());
+    }
+    let response = request.send()?;
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    Ok((status, headers, response.text()?))
+}
+
+/// Polls `check` every 50 ms until it returns `Some` or `timeout` passes.
+pub fn poll_until<T>(
+    timeout: std::time::Duration,
+    mut check: impl FnMut() -> Option<T>,
+) -> Option<(T, std::time::Duration)> {
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(v) = check() {
+            return Some((v, started.elapsed()));
+        }
+        if started.elapsed() > timeout {
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}

@@ -80,6 +80,46 @@ pub fn unique_name(prefix: &str) -> String {
     )
 }
 
+/// Prefix of the shared servers' databases: `envatlas_shared_<pid>_…`.
+pub const SHARED_PREFIX: &str = "envatlas_shared";
+
+/// Drops the shared databases whose process no longer runs.
+pub fn drop_stale_shared_databases() -> anyhow::Result<()> {
+    let server_url = test_server_url();
+    let names: Vec<String> = std::thread::spawn(move || -> anyhow::Result<Vec<String>> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        runtime.block_on(async move {
+            let mut conn = PgConnection::connect(&server_url).await?;
+            let names = sqlx::query_scalar(
+                "SELECT datname FROM pg_database WHERE datname LIKE 'envatlas\\_shared\\_%'",
+            )
+            .fetch_all(&mut conn)
+            .await?;
+            conn.close().await?;
+            anyhow::Ok(names)
+        })
+    })
+    .join()
+    .map_err(|_| anyhow::anyhow!("the database admin thread panicked"))??;
+    let stale: Vec<String> = names
+        .into_iter()
+        .filter(|name| {
+            let pid = name
+                .strip_prefix(SHARED_PREFIX)
+                .and_then(|rest| rest.trim_start_matches('_').split('_').next())
+                .and_then(|pid| pid.parse::<u32>().ok());
+            pid.is_some_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists())
+        })
+        .map(|name| format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .collect();
+    if !stale.is_empty() {
+        admin_sql(&test_server_url(), &stale)?;
+    }
+    Ok(())
+}
+
 /// A database of its own for one test; dropped (`WITH (FORCE)`, so open pool
 /// connections do not keep it alive) when this guard is.
 #[derive(Debug)]
@@ -99,8 +139,18 @@ impl TestDatabase {
 
     /// A new database cloned from `template` (`template0` gives one without PostGIS).
     pub fn create_from(template: &str) -> anyhow::Result<TestDatabase> {
+        Self::create_named(template, unique_name("envatlas_test"))
+    }
+
+    /// A database for a test binary's shared server (see
+    /// `shared_postgis_server`), named with the process id so that
+    /// [`drop_stale_shared_databases`] can tell when its process is gone.
+    pub fn create_shared() -> anyhow::Result<TestDatabase> {
+        Self::create_named(TEMPLATE, unique_name(SHARED_PREFIX))
+    }
+
+    fn create_named(template: &str, name: String) -> anyhow::Result<TestDatabase> {
         let server_url = test_server_url();
-        let name = unique_name("envatlas_test");
         let create = format!("CREATE DATABASE {name} TEMPLATE {template}");
         // Cloning fails while anyone else is connected to the template; that
         // is brief (another test run setting it up), so try a few times.

@@ -1,6 +1,8 @@
-//! OGC API Features over HTTP against a real server seeded from the sample.
+//! OGC API Features over HTTP against a real server seeded from the sample,
+//! on both stores: every check runs once on the embedded store and once on
+//! PostGIS (a shared server per store and test binary).
 
-use envatlas_tests::{get, get_json, sample_dir, shared_server};
+use envatlas_tests::{get, get_json, sample_dir, StoreKind, TestServer};
 use serde_json::Value;
 
 fn sample_layer(id: &str) -> Vec<Value> {
@@ -25,9 +27,7 @@ fn assert_problem(url: &str, status: u16, mention: &str) {
     );
 }
 
-#[test]
-fn landing_page_links_the_api() {
-    let s = shared_server();
+fn landing_page_links_the_api(s: &TestServer) {
     let (status, json) = get_json(&s.url("/api")).expect("landing");
     assert_eq!(status, 200);
     let rels: Vec<&str> = json["links"]
@@ -46,9 +46,7 @@ fn landing_page_links_the_api() {
         .is_some_and(|c| c.ends_with("ogcapi-features-1/1.0/conf/geojson"))));
 }
 
-#[test]
-fn collections_describe_every_layer() {
-    let s = shared_server();
+fn collections_describe_every_layer(s: &TestServer) {
     let (status, json) = get_json(&s.url("/api/collections")).expect("collections");
     assert_eq!(status, 200);
     let collections = json["collections"].as_array().expect("collections");
@@ -80,9 +78,7 @@ fn collections_describe_every_layer() {
     assert_eq!(q["properties"]["violations"]["type"], "integer");
 }
 
-#[test]
-fn items_page_through_a_layer() {
-    let s = shared_server();
+fn items_page_through_a_layer(s: &TestServer) {
     let expected = sample_layer("pollution_sources").len();
     let (status, content_type, body) =
         get(&s.url("/api/collections/pollution_sources/items?limit=250")).expect("items");
@@ -129,9 +125,7 @@ fn items_page_through_a_layer() {
     assert_eq!(clamped["numberReturned"], clamped["numberMatched"]);
 }
 
-#[test]
-fn bbox_and_property_filters_select_the_right_features() {
-    let s = shared_server();
+fn bbox_and_property_filters_select_the_right_features(s: &TestServer) {
     let sources = sample_layer("pollution_sources");
     let (x0, y0, x1, y1) = (104.5, 28.6, 104.8, 28.9);
     let inside = sources
@@ -192,9 +186,7 @@ fn bbox_and_property_filters_select_the_right_features() {
     );
 }
 
-#[test]
-fn single_features_by_id() {
-    let s = shared_server();
+fn single_features_by_id(s: &TestServer) {
     let first = &sample_layer("drinking_water_sources")[0];
     let id = first["id"].as_str().expect("id");
     let (status, content_type, body) = get(&s.url(&format!(
@@ -215,9 +207,7 @@ fn single_features_by_id() {
     assert_eq!(county["properties"]["synthetic"], false);
 }
 
-#[test]
-fn bad_input_gets_a_clear_problem() {
-    let s = shared_server();
+fn bad_input_gets_a_clear_problem(s: &TestServer) {
     let items = "/api/collections/pollution_sources/items";
     assert_problem(&s.url(&format!("{items}?bbox=104,28,105")), 400, "bbox");
     assert_problem(
@@ -263,13 +253,16 @@ fn bad_input_gets_a_clear_problem() {
     assert_problem(&s.url("/nowhere"), 404, "/nowhere");
 }
 
-#[test]
-fn operations_endpoints_answer() {
-    let s = shared_server();
+fn operations_endpoints_answer(s: &TestServer) {
     let (status, health) = get_json(&s.url("/health")).expect("health");
     assert_eq!((status, health["status"].as_str()), (200, Some("ok")));
     let (status, ready) = get_json(&s.url("/ready")).expect("ready");
-    assert_eq!((status, ready["store"].as_str()), (200, Some("embedded")));
+    let expected = if s.state.store.kind() == "postgis" {
+        "postgis"
+    } else {
+        "embedded"
+    };
+    assert_eq!((status, ready["store"].as_str()), (200, Some(expected)));
     let (status, _, html) = get(&s.url("/")).expect("index");
     assert_eq!(status, 200);
     assert!(html.contains("envatlas"));
@@ -277,9 +270,7 @@ fn operations_endpoints_answer() {
     assert!(status < 300);
 }
 
-#[test]
-fn openapi_describes_every_route() {
-    let s = shared_server();
+fn openapi_describes_every_route(s: &TestServer) {
     let (status, doc) = get_json(&s.url("/api/openapi.json")).expect("openapi");
     assert_eq!(status, 200);
     assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
@@ -290,3 +281,38 @@ fn openapi_describes_every_route() {
         ["schema"]["enum"];
     assert_eq!(ids.as_array().map(Vec::len), Some(8));
 }
+
+/// Writes through the read-only shared servers are refused: no token configured.
+fn writes_without_a_token_are_forbidden(s: &TestServer) {
+    let (status, _, body) = envatlas_tests::send(
+        "POST",
+        &s.url("/api/collections/rivers/items"),
+        &[],
+        Some(&serde_json::json!({"type": "Feature"})),
+    )
+    .expect("post");
+    assert_eq!(status, 403, "{body}");
+}
+
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {
+        mod embedded {
+            $( #[test] fn $name() { super::$name(envatlas_tests::shared_server_on(super::StoreKind::Embedded)) } )*
+        }
+        mod postgis {
+            $( #[test] fn $name() { super::$name(envatlas_tests::shared_server_on(super::StoreKind::Postgis)) } )*
+        }
+    };
+}
+
+on_both_stores!(
+    landing_page_links_the_api,
+    collections_describe_every_layer,
+    items_page_through_a_layer,
+    bbox_and_property_filters_select_the_right_features,
+    single_features_by_id,
+    bad_input_gets_a_clear_problem,
+    operations_endpoints_answer,
+    openapi_describes_every_route,
+    writes_without_a_token_are_forbidden,
+);

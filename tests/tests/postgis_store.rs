@@ -205,6 +205,14 @@ struct Transcript {
     readings: Vec<u64>,
     meta: Vec<Option<String>>,
     layers: Vec<String>,
+    /// create_features: a conflicting batch (ids that exist) writes nothing.
+    conflict: Vec<String>,
+    created: Vec<Feature>,
+    count_after_create: usize,
+    deleted: Vec<String>,
+    by_id: Vec<String>,
+    /// The change log: (layer, op, ids), every record with this store's origin.
+    changes: Vec<(String, String, Option<Vec<String>>)>,
 }
 
 async fn exercise(store: &dyn Store) -> Transcript {
@@ -270,6 +278,69 @@ async fn exercise(store: &dyn Store) -> Transcript {
     store.set_meta("k", "二").await.expect("set");
     meta.push(store.meta("k").await.expect("meta"));
 
+    let conflict = match store
+        .create_features(
+            &sources,
+            &[
+                source("e", 105.2, 29.2, "戊", 0),
+                source("a", 1.0, 1.0, "甲二", 0),
+            ],
+        )
+        .await
+    {
+        Err(envatlas_server::store::StoreError::Conflict(ids)) => ids,
+        other => panic!("expected a conflict, got {other:?}"),
+    };
+    let created = store
+        .create_features(&sources, &[source("e", 105.2, 29.2, "戊", 0)])
+        .await
+        .expect("create");
+    let count_after_create = store.load_features(&sources).await.expect("load").len();
+    // Failed transactions may consume fids (PostgreSQL sequences are not
+    // transactional), so only "new and larger than every earlier fid" is common.
+    let max_before = second
+        .iter()
+        .chain(&first)
+        .map(|f| f.fid)
+        .max()
+        .unwrap_or(0);
+    assert!(created.iter().all(|f| f.fid > max_before));
+    let created: Vec<Feature> = created
+        .into_iter()
+        .map(|f| Feature { fid: 0, ..f })
+        .collect();
+    let deleted = store
+        .delete_features(&sources, &["c".to_string(), "nope".to_string()])
+        .await
+        .expect("delete");
+    assert!(store
+        .delete_features(&sources, &["nope".to_string()])
+        .await
+        .expect("delete nothing")
+        .is_empty());
+    let mut by_id: Vec<String> = store
+        .features_by_id(&sources, &["a".into(), "c".into(), "e".into()])
+        .await
+        .expect("by id")
+        .into_iter()
+        .map(|f| f.id.to_string())
+        .collect();
+    by_id.sort();
+    let log = store.changes_since(0, 1_000).await.expect("changes");
+    assert!(log.windows(2).all(|w| w[0].seq < w[1].seq), "seq ascends");
+    assert_eq!(
+        store.last_change().await.expect("last"),
+        log.last().map_or(0, |c| c.seq)
+    );
+    assert!(
+        log.iter().all(|c| c.origin == store.origin()),
+        "own origin recorded"
+    );
+    let changes = log
+        .into_iter()
+        .map(|c| (c.layer, c.op.as_str().to_string(), c.ids))
+        .collect();
+
     let layers = store
         .schemas()
         .await
@@ -285,6 +356,12 @@ async fn exercise(store: &dyn Store) -> Transcript {
         readings,
         meta,
         layers,
+        conflict,
+        created,
+        count_after_create,
+        deleted,
+        by_id,
+        changes,
     }
 }
 
@@ -304,6 +381,21 @@ async fn postgis_store_has_the_embedded_store_semantics() {
     assert!(expected.second[0].fid > expected.first[2].fid);
     assert_eq!(expected.loaded.len(), 4);
     assert_eq!(expected.readings, vec![3, 4]);
+    assert_eq!(expected.conflict, vec!["a".to_string()]);
+    assert_eq!(
+        expected.count_after_create, 5,
+        "the conflicting batch wrote nothing"
+    );
+    assert_eq!(expected.deleted, vec!["c".to_string()]);
+    assert_eq!(expected.by_id, vec!["a".to_string(), "e".to_string()]);
+    let ops: Vec<&str> = expected.changes.iter().map(|c| c.1.as_str()).collect();
+    assert_eq!(
+        ops,
+        ["layer", "layer", "layer", "upsert", "upsert", "upsert", "delete"],
+        "{:?}",
+        expected.changes
+    );
+    assert_eq!(expected.changes[6].2, Some(vec!["c".to_string()]));
 
     let database = TestDatabase::create().expect("test database");
     let postgis = PostgisStore::open(&database.url)

@@ -30,71 +30,45 @@ mod geometry;
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 
+use envatlas_tests::postgis::TestDatabase;
 use envatlas_tests::{get_bytes, get_json, shared_server};
 use envatlas_tiles::decode::{decode_tile, DecodedGeometry, DecodedValue};
 use envatlas_tiles::TileCoord;
 use geo_types::Geometry;
 use geometry::{area, hausdorff_off_border, perimeter, rings, symmetric_difference_area, Pt};
 use sqlx::postgres::PgPoolOptions;
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::PgPool;
 
 const LO: i64 = -64;
 const HI: i64 = 4096 + 64;
 
-/// A database cloned from the PostGIS template, dropped on drop.
+/// A database of the shared helper ([`TestDatabase`]: cloned from the PostGIS
+/// template, dropped with its guard) and a pool to query it.
 struct TestDb {
     rt: tokio::runtime::Runtime,
-    admin_url: String,
-    name: String,
     url: String,
     pool: PgPool,
+    /// Dropped last: drops the database (`WITH (FORCE)`).
+    _db: TestDatabase,
 }
 
 impl TestDb {
     fn create() -> TestDb {
-        let admin_url = envatlas_tests::postgis::test_server_url();
+        let db = TestDatabase::create()
+            .unwrap_or_else(|e| panic!("no PostGIS test database ({e:#}): run scripts/test"));
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .expect("runtime");
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("clock")
-            .subsec_nanos();
-        let name = format!("envatlas_t_tiles_{}_{nanos}", std::process::id());
-        let mut url = reqwest::Url::parse(&admin_url).expect("ENVATLAS_TEST_DATABASE_URL is a URL");
-        url.set_path(&name);
-        let url = url.to_string();
-        let pool = rt.block_on(async {
-            let mut admin = PgConnection::connect(&admin_url).await.unwrap_or_else(|e| panic!("cannot connect to {admin_url} ({e}): run scripts/test"));
-            sqlx::query(&format!("CREATE DATABASE {name} TEMPLATE envatlas_template"))
-                .execute(&mut admin)
-                .await
-                .unwrap_or_else(|e| panic!("cannot create the test database from envatlas_template ({e}): run scripts/test"));
-            PgPoolOptions::new().max_connections(2).connect(&url).await.expect("connect to the test database")
-        });
+        let pool = rt
+            .block_on(PgPoolOptions::new().max_connections(2).connect(&db.url))
+            .expect("connect to the test database");
         TestDb {
             rt,
-            admin_url,
-            name,
-            url,
+            url: db.url.clone(),
             pool,
+            _db: db,
         }
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let (pool, admin_url, name) =
-            (self.pool.clone(), self.admin_url.clone(), self.name.clone());
-        self.rt.block_on(async move {
-            pool.close().await;
-            if let Ok(mut admin) = PgConnection::connect(&admin_url).await {
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut admin)
-                    .await;
-            }
-        });
     }
 }
 

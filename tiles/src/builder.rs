@@ -19,11 +19,12 @@ use geo_types::Rect;
 
 use crate::coord::TileCoord;
 use crate::dict::PropertySink;
-use crate::encode::{write_feature, write_layer};
+use crate::encode::{write_feature, write_layer, write_points, GeomType};
 use crate::feature::{TileFeature, TileValue};
 use crate::mercator::TileTransform;
 use crate::rules::LayerTileRules;
 use crate::scratch::{Pending, Scratch};
+use crate::simplify::GridPoint;
 use crate::thin::{select, Candidate};
 
 /// How tiles are cut. The defaults are those of most MVT producers.
@@ -155,8 +156,10 @@ impl TileBuilder {
     /// The lon/lat box whose features can reach this tile (tile plus buffer):
     /// what to ask the R-tree for.
     pub fn query_bounds(&self) -> Rect<f64> {
-        self.tile
-            .query_bounds(self.options.buffer, self.options.extent)
+        // One pixel more than the buffer: a point up to half a pixel beyond the
+        // buffer snaps onto its edge and is in the tile (as in `PointGrid`).
+        TileTransform::new(self.tile, self.options.extent)
+            .lonlat_bounds(f64::from(self.options.buffer) + 1.0)
     }
 
     /// Adds one MVT layer built from `features` under `rules`. Features outside
@@ -246,6 +249,68 @@ impl TileBuilder {
                 &s.tags,
                 p.kind,
                 &s.geometry[p.geometry.clone()],
+            );
+        }
+        let before = self.out.len();
+        write_layer(&mut self.out, name, o.extent, &s.features, s.dict.encoded());
+        stats.bytes = self.out.len() - before;
+        Ok(stats)
+    }
+
+    /// Adds a point layer whose points the caller has already placed and
+    /// thinned ([`crate::PointGrid::select`]): `points` pairs each feature with
+    /// its tile pixel and the input points it stands for. Written as
+    /// [`TileBuilder::add_layer`] would write the same selection: ordered by
+    /// feature id, with the rules' properties and, where thinning is in force
+    /// at this zoom, its count property.
+    pub fn add_placed_points<F: TileFeature>(
+        &mut self,
+        name: &str,
+        rules: &LayerTileRules,
+        points: &mut [(F, GridPoint, u64)],
+    ) -> Result<LayerStats, TileError> {
+        if self.names.iter().any(|n| n == name) {
+            return Err(TileError::DuplicateLayer(name.to_string()));
+        }
+        self.names.push(name.to_string());
+        let z = self.tile.z();
+        let mut stats = LayerStats {
+            input: points.iter().map(|p| p.2 as usize).sum(),
+            ..LayerStats::default()
+        };
+        if !rules.visible_at(z) || points.is_empty() {
+            stats.dropped = stats.input;
+            return Ok(stats);
+        }
+        let (tile, o) = (self.tile, self.options);
+        let s = self.scratch.get_or_insert_with(|| {
+            Scratch::acquire(TileTransform::new(tile, o.extent), o.buffer, o.simplify_px)
+        });
+        points.sort_unstable_by_key(|p| p.0.fid());
+        stats.encoded = points.len();
+        stats.dropped = stats.input.saturating_sub(points.len());
+        let count_property = rules
+            .thinning_at(z)
+            .and_then(|t| t.count_property.as_deref());
+        s.dict.clear();
+        s.features.clear();
+        let filter = rules.property_filter(z);
+        let mut geometry = Vec::with_capacity(3);
+        for (feature, at, count) in points.iter() {
+            s.tags.clear();
+            let mut sink = PropertySink::new(&mut s.dict, &mut s.tags, filter);
+            feature.properties(&mut sink);
+            if let Some(key) = count_property {
+                sink.add_always(key, TileValue::UInt(*count));
+            }
+            geometry.clear();
+            write_points(&mut geometry, &mut [0, 0], std::slice::from_ref(at));
+            write_feature(
+                &mut s.features,
+                feature.fid(),
+                &s.tags,
+                GeomType::Point,
+                &geometry,
             );
         }
         let before = self.out.len();

@@ -307,6 +307,14 @@ impl<'a> PropertySink<'a> {
         }
     }
 
+    /// Adds a property the caller has already checked with
+    /// [`PropertySink::wants`] (or keeps a precomputed mask of): no name
+    /// comparison per feature.
+    #[inline]
+    pub fn add_kept(&mut self, key: &str, value: TileValue<'_>) {
+        self.add_always(key, value);
+    }
+
     /// Adds a property whatever the rules say (the builder's own, `point_count`).
     pub(crate) fn add_always(&mut self, key: &str, value: TileValue<'_>) {
         let k = self.dict.key(key, self.position);

@@ -19,7 +19,8 @@
 //!   removal of repeated vertices and collapsed parts.
 //! - `prepare`: the pipeline above for one geometry, with ring orientation
 //!   (exterior positive area in tile coordinates, holes negative).
-//! - [`thin`]: deterministic grid thinning of dense points and the feature cap.
+//! - [`thin`]: deterministic grid thinning of dense points and the feature cap;
+//!   [`PointGrid`]: the same thinning done once per point layer and zoom.
 //! - [`encode`]: the protobuf and geometry command encoding.
 //! - `dict`: per-layer key/value dictionaries ([`PropertySink`]).
 //! - [`builder`]: [`TileBuilder`], tying it together per tile and layer;
@@ -39,6 +40,7 @@ pub mod encode;
 pub mod feature;
 mod hash;
 pub mod mercator;
+mod pointgrid;
 mod prepare;
 pub mod rules;
 mod scratch;
@@ -52,4 +54,5 @@ pub use dict::PropertySink;
 pub use encode::GeomType;
 pub use feature::{OwnedFeature, OwnedValue, TileFeature, TileValue};
 pub use mercator::TileTransform;
+pub use pointgrid::{PlacedPoint, PointGrid, WorldPoint};
 pub use rules::{LayerTileRules, PointThinning, DEFAULT_MAX_FEATURES};

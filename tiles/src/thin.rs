@@ -100,7 +100,7 @@ pub(crate) fn select(
     }
 }
 
-fn ceil_log2(v: u32) -> u32 {
+pub(crate) fn ceil_log2(v: u32) -> u32 {
     if v <= 1 {
         0
     } else {

@@ -176,7 +176,8 @@ pub fn county_stats(atlas: &Atlas, indicator: Indicator) -> Vec<Json> {
             let (add, count) = match indicator {
                 Indicator::Sources => (1.0, true),
                 Indicator::NationalSources => (1.0, f.text(schema, "control_level") == "national"),
-                Indicator::OpenExceedances => (0.0, false),
+                // Monitoring stores a source's status; `exceeding` = an open exceedance.
+                Indicator::OpenExceedances => (1.0, f.text(schema, "status") == "exceeding"),
                 Indicator::SourcesInProtectionZones => {
                     let inside = zones.as_ref().is_some_and(|z| {
                         representative_point(&f.geometry).is_some_and(|p| in_any_zone(z, p))

@@ -12,13 +12,13 @@
 use geo::Intersects;
 use geo_types::{Geometry, LineString, Point, Polygon};
 
-use super::geodesy::{closest_on_arc, geodesic_distance_m, UnitVec, MEAN_RADIUS_M};
+use super::geodesy::{
+    closest_on_arc, geodesic_distance_m, UnitVec, MEAN_RADIUS_M, SPHERE_SLACK, SPHERE_SLACK_M,
+};
 
-/// How much a sphere distance can understate or overstate the ellipsoidal
-/// one: the WGS84 radii of curvature lie within 0.6% of the mean radius, so a
-/// pair more than 2% (plus 2 m) above the sphere minimum cannot win.
-const SPHERE_SLACK: f64 = 1.02;
-const SPHERE_SLACK_RAD: f64 = 2.0 / MEAN_RADIUS_M;
+/// A pair more than [`SPHERE_SLACK`] (plus 2 m) above the sphere minimum
+/// cannot be the ellipsoidal minimum.
+const SPHERE_SLACK_RAD: f64 = SPHERE_SLACK_M / MEAN_RADIUS_M;
 
 /// A geometry prepared for distance queries: its vertices (lon/lat and on the
 /// unit sphere) and its great-circle edges (an isolated point is an edge from

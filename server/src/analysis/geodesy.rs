@@ -24,6 +24,23 @@ const MIN_M_PER_DEG_LAT: f64 = 110_000.0;
 /// Beyond this latitude an envelope spans every longitude (meridians converge).
 const POLAR_CAP_DEG: f64 = 89.0;
 
+/// How far an ellipsoidal distance can be from the sphere distance (mean
+/// radius, geodetic latitude taken as spherical): the WGS84 radii of curvature
+/// lie within 0.6% of the mean radius, so a factor of 1.02 plus 2 m is safe.
+pub const SPHERE_SLACK: f64 = 1.02;
+pub const SPHERE_SLACK_M: f64 = 2.0;
+
+/// A lower bound of the geodesic (WGS84) distance, metres, for a central
+/// angle (radians) between two points on the unit sphere.
+pub fn sphere_lower_bound_m(angle_rad: f64) -> f64 {
+    (angle_rad * MEAN_RADIUS_M / SPHERE_SLACK - SPHERE_SLACK_M).max(0.0)
+}
+
+/// An upper bound of the geodesic (WGS84) distance, metres, for a central angle.
+pub fn sphere_upper_bound_m(angle_rad: f64) -> f64 {
+    angle_rad * MEAN_RADIUS_M * SPHERE_SLACK + SPHERE_SLACK_M
+}
+
 /// Geodesic distance in metres between two lon/lat points (WGS84).
 pub fn geodesic_distance_m(a: Point<f64>, b: Point<f64>) -> f64 {
     Geodesic.distance(a, b)
@@ -206,6 +223,22 @@ mod tests {
             assert!(diff < 0.1, "{want}: {b}");
         }
         assert_eq!(geodesic_bearing_deg(o, o), None);
+    }
+
+    /// The sphere bounds hold for random pairs at every latitude and distance.
+    #[test]
+    fn sphere_bounds_enclose_geodesic_distances() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(17);
+        for _ in 0..5_000 {
+            let a = point!(x: rng.gen_range(-180.0..180.0), y: rng.gen_range(-89.9..89.9));
+            let d = 10f64.powf(rng.gen_range(-1.0..6.0));
+            let b = Geodesic.destination(a, rng.gen_range(0.0..360.0), d);
+            let angle = UnitVec::from_point(a).angle(UnitVec::from_point(b));
+            let g = geodesic_distance_m(a, b);
+            assert!(sphere_lower_bound_m(angle) <= g, "{a:?} {b:?}");
+            assert!(sphere_upper_bound_m(angle) >= g, "{a:?} {b:?}");
+        }
     }
 
     #[test]

@@ -16,16 +16,24 @@
 //! - [`counties`]: county membership and the `/api/stats/counties` indicators.
 //! - [`hit`]: one result and its GeoJSON form.
 //! - [`csv`]: results as CSV for spreadsheets.
+//! - [`river`]: the river network: snapping, downstream/upstream tracing, diagnostics.
+//! - [`risk`]: risk scores of water sources and ecology areas.
+//! - [`plume`]: air-release threat zones (Gaussian plume, screening estimate).
+//! - [`exceedance`]: recent exceedance counts per source (a trait monitoring implements).
 
 pub mod aeqd;
 pub mod buffer;
 pub mod counties;
 pub mod csv;
 pub mod distance;
+pub mod exceedance;
 pub mod filter;
 pub mod geodesy;
 pub mod hit;
 pub mod nearest;
+pub mod plume;
+pub mod risk;
+pub mod river;
 pub mod summary;
 #[cfg(test)]
 mod test_support;

@@ -3,26 +3,34 @@
 //!
 //! Two passes per layer:
 //! 1. *Seed*: walk the R-tree's own nearest-neighbour order (planar degrees,
-//!    which is not the geodesic order) until `k` matching features are found,
-//!    and measure them geodesically; the largest of those distances, `r`, is an
-//!    upper bound for the true k-th nearest distance (capped at
-//!    `max_distance_m`).
+//!    which is not the geodesic order) until `k` matching features are found;
+//!    the largest of their distances (for points a sphere upper bound, no
+//!    ellipsoid needed), `r`, is an upper bound for the true k-th nearest
+//!    geodesic distance (capped at `max_distance_m`).
 //! 2. *Exact*: every feature within `r` of the origin has its bounding box
 //!    inside the conservative envelope of radius `r`
-//!    ([`search_envelope`](super::geodesy::search_envelope)); measure every
-//!    candidate in that envelope, keep those within `r`, sort, take `k`.
+//!    ([`search_envelope`](super::geodesy::search_envelope)). Each candidate
+//!    gets a cheap lower bound (points: the sphere distance shrunk by the
+//!    ellipsoid's slack; other shapes: 0); candidates are measured exactly in
+//!    increasing lower-bound order until the next lower bound exceeds the
+//!    current k-th distance, so Karney's geodesic runs for little more than
+//!    `k` points.
 //!
 //! Since at least `k` features lie within `r` (or `r` is the distance cap), the
 //! k nearest are all among the candidates of pass 2, whatever latitude.
 
-use std::collections::HashMap;
+use std::collections::BinaryHeap;
 
-use geo_types::{Point, Rect};
+use geo_types::{Geometry, Point, Rect};
 
 use super::distance::{Closest, Shape};
 use super::filter::LayerQuery;
-use super::geodesy::{geodesic_bearing_deg, search_envelope};
+use super::geodesy::{
+    geodesic_bearing_deg, geodesic_distance_m, search_envelope, sphere_lower_bound_m,
+    sphere_upper_bound_m, UnitVec,
+};
 use super::hit::{Hit, Ranking};
+use crate::model::Feature;
 
 /// A nearest-features query around one point.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -45,24 +53,28 @@ pub fn nearest(layers: &[LayerQuery], query: &NearestQuery) -> Vec<Hit> {
     hits
 }
 
+/// The exact distance from the origin to a feature, with its closest point.
+fn measure(origin: Point<f64>, feature: &Feature) -> Closest {
+    match &feature.geometry {
+        Geometry::Point(p) => Closest {
+            distance_m: geodesic_distance_m(origin, *p),
+            point: *p,
+        },
+        g => Shape::new(g).closest_to(origin),
+    }
+}
+
 /// The `k` nearest matching features of one layer, nearest first.
 pub fn nearest_in_layer(lq: &LayerQuery, query: &NearestQuery) -> Vec<Hit> {
-    if query.k == 0 {
+    let k = query.k;
+    if k == 0 {
         return Vec::new();
     }
     let layer = &lq.layer;
     let features = layer.features();
     let origin = query.origin;
-    let mut measured: HashMap<u32, Closest> = HashMap::new();
-    let mut measure = |pos: u32| -> Option<Closest> {
-        if let Some(c) = measured.get(&pos) {
-            return Some(*c);
-        }
-        let feature = features.get(pos as usize)?;
-        let c = Shape::new(&feature.geometry).closest_to(origin);
-        measured.insert(pos, c);
-        Some(c)
-    };
+    let ov = UnitVec::from_point(origin);
+    let sphere_angle = |p: &Point<f64>| ov.angle(UnitVec::from_point(*p));
 
     // Pass 1: an upper bound for the k-th nearest geodesic distance.
     let mut seeds = 0;
@@ -71,28 +83,31 @@ pub fn nearest_in_layer(lq: &LayerQuery, query: &NearestQuery) -> Vec<Hit> {
         .rtree()
         .nearest_neighbor_iter(&[origin.x(), origin.y()])
     {
-        if seeds == query.k {
+        if seeds == k {
             break;
         }
-        if !features
-            .get(entry.data as usize)
-            .is_some_and(|f| lq.matches(f))
-        {
+        let Some(feature) = features.get(entry.data as usize) else {
+            continue;
+        };
+        if !lq.matches(feature) {
             continue;
         }
-        if let Some(c) = measure(entry.data) {
-            radius_m = radius_m.max(c.distance_m);
-            seeds += 1;
-        }
+        let upper = match &feature.geometry {
+            Geometry::Point(p) => sphere_upper_bound_m(sphere_angle(p)),
+            _ => measure(origin, feature).distance_m,
+        };
+        radius_m = radius_m.max(upper);
+        seeds += 1;
     }
-    if seeds < query.k {
+    if seeds < k {
         radius_m = query.max_distance_m; // fewer matching features than k
     }
     let radius_m = radius_m.min(query.max_distance_m);
 
-    // Pass 2: every feature within the radius, exactly measured.
+    // Pass 2: candidates in increasing lower-bound order, measured until
+    // none can beat the k-th.
     let envelope = search_envelope(Rect::new(origin.0, origin.0), radius_m);
-    let mut found: Vec<(Closest, u32, i64)> = layer
+    let mut candidates: Vec<(f64, u32)> = layer
         .rtree()
         .locate_in_envelope_intersecting(&envelope)
         .filter_map(|entry| {
@@ -100,33 +115,95 @@ pub fn nearest_in_layer(lq: &LayerQuery, query: &NearestQuery) -> Vec<Hit> {
             if !lq.matches(feature) {
                 return None;
             }
-            let c = measure(entry.data)?;
-            (c.distance_m <= radius_m).then_some((c, entry.data, feature.fid))
+            let lower = match &feature.geometry {
+                Geometry::Point(p) => sphere_lower_bound_m(sphere_angle(p)),
+                _ => 0.0,
+            };
+            (lower <= radius_m).then_some((lower, entry.data))
         })
         .collect();
-    found.sort_by(|a, b| {
-        a.0.distance_m
-            .total_cmp(&b.0.distance_m)
-            .then(a.2.cmp(&b.2))
-    });
-    found.truncate(query.k);
-    found
+    candidates.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    // The best k so far; the top of the heap is the current k-th.
+    let mut best: BinaryHeap<Found> = BinaryHeap::with_capacity(k.min(candidates.len()) + 1);
+    for (lower, position) in candidates {
+        let bound = match best.peek() {
+            Some(kth) if best.len() == k => kth.closest.distance_m,
+            _ => radius_m,
+        };
+        if lower > bound {
+            break;
+        }
+        let Some(feature) = features.get(position as usize) else {
+            continue;
+        };
+        let closest = measure(origin, feature);
+        if closest.distance_m > bound {
+            continue;
+        }
+        best.push(Found {
+            closest,
+            fid: feature.fid,
+            position,
+        });
+        if best.len() > k {
+            best.pop();
+        }
+    }
+    best.into_sorted_vec()
         .into_iter()
         .enumerate()
-        .map(|(i, (c, position, _))| Hit {
-            layer: layer.clone(),
-            position,
-            distance_m: c.distance_m,
-            ranking: Some(Ranking {
-                bearing_deg: if c.distance_m > 0.0 {
-                    geodesic_bearing_deg(origin, c.point)
-                } else {
-                    None
-                },
-                rank: i + 1,
-            }),
+        .map(|(i, found)| {
+            let c = found.closest;
+            Hit {
+                layer: layer.clone(),
+                position: found.position,
+                distance_m: c.distance_m,
+                ranking: Some(Ranking {
+                    bearing_deg: if c.distance_m > 0.0 {
+                        geodesic_bearing_deg(origin, c.point)
+                    } else {
+                        None
+                    },
+                    rank: i + 1,
+                }),
+            }
         })
         .collect()
+}
+
+/// A measured candidate, ordered by distance then `fid`.
+#[derive(Debug, Clone, Copy)]
+struct Found {
+    closest: Closest,
+    fid: i64,
+    position: u32,
+}
+
+impl Found {
+    fn key(&self) -> (f64, i64) {
+        (self.closest.distance_m, self.fid)
+    }
+}
+
+impl PartialEq for Found {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for Found {}
+
+impl PartialOrd for Found {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Found {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        let (a, b) = (self.key(), other.key());
+        a.0.total_cmp(&b.0).then(a.1.cmp(&b.1))
+    }
 }
 
 #[cfg(test)]

@@ -50,7 +50,7 @@ fn check_format(q: &QueryPairs) -> Result<(), ApiError> {
     }
 }
 
-fn layer_or_404(state: &AppState, id: &str) -> Result<Arc<Layer>, ApiError> {
+pub(crate) fn layer_or_404(state: &AppState, id: &str) -> Result<Arc<Layer>, ApiError> {
     state.atlas.layer(id).ok_or_else(|| {
         ApiError::NotFound(format!(
             "collection '{id}' does not exist; see /api/collections"

@@ -1,20 +1,33 @@
 //! The HTTP API: one axum [`router`] over the shared [`AppState`].
 //!
 //! - [`analysis`]: spatial analysis (buffer, nearest) and county statistics.
+//! - [`auth`]: the `WriteAccess` extractor (bearer write token).
+//! - [`edit`]: feature editing (OGC API Features Part 4 style): POST/PUT/PATCH/DELETE.
 //! - [`error`]: `ApiError`, answered as RFC 9457 problem+json.
 //! - [`extract`]: validating extractors and parameter parsers (bbox, limit, datetime).
 //! - [`features`]: OGC API – Features (landing, conformance, collections, items).
+//! - [`monitoring`]: readings ingest, series, latest, exceedances, limits, events (SSE).
 //! - [`openapi`]: the OpenAPI document.
+//! - [`rivers`], [`risk`], [`plume`]: river tracing, risk zones, air-release threat zones.
 //! - [`tiles`]: MVT tiles, TileJSON, OGC API Tiles.
-//! - [`ops`]: health, readiness, the web map page.
+//! - [`ops`]: health, readiness, metrics.
+//! - [`web`]: the embedded web map (`/`, its assets, `/api/web-config`).
 
 pub mod analysis;
+pub mod analysis_openapi;
+pub mod auth;
+pub mod edit;
 pub mod error;
 pub mod extract;
 pub mod features;
+pub mod monitoring;
 pub mod openapi;
 pub mod ops;
+pub mod plume;
+pub mod risk;
+pub mod rivers;
 pub mod tiles;
+pub mod web;
 
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -32,8 +45,7 @@ pub use error::ApiError;
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.limits.max_body_bytes;
     Router::new()
-        .route("/", get(ops::index))
-        .route("/favicon.ico", get(ops::favicon))
+        .merge(web::routes())
         .route("/health", get(ops::health))
         .route("/ready", get(ops::ready))
         .route("/metrics", get(ops::metrics))
@@ -47,10 +59,16 @@ pub fn router(state: AppState) -> Router {
             "/api/collections/{id}/queryables",
             get(features::queryables),
         )
-        .route("/api/collections/{id}/items", get(features::items))
+        .route(
+            "/api/collections/{id}/items",
+            get(features::items).post(edit::create),
+        )
         .route(
             "/api/collections/{id}/items/{feature_id}",
-            get(features::item),
+            get(features::item)
+                .put(edit::replace)
+                .patch(edit::patch)
+                .delete(edit::delete),
         )
         .route(
             "/api/collections/{id}/tiles",
@@ -71,7 +89,34 @@ pub fn router(state: AppState) -> Router {
             axum::routing::post(analysis::buffer),
         )
         .route("/api/analysis/nearest", get(analysis::nearest))
+        .route(
+            "/api/analysis/downstream",
+            axum::routing::post(rivers::downstream),
+        )
+        .route(
+            "/api/analysis/upstream",
+            axum::routing::post(rivers::upstream),
+        )
+        .route("/api/analysis/rivers/diagnostics", get(rivers::diagnostics))
+        .route("/api/analysis/risk", get(risk::risk))
+        .route("/api/analysis/risk/summary", get(risk::summary))
+        .route("/api/analysis/plume", axum::routing::post(plume::plume))
         .route("/api/stats/counties", get(analysis::county_stats))
+        .route(
+            "/api/monitoring/readings",
+            axum::routing::post(monitoring::post_readings),
+        )
+        .route(
+            "/api/monitoring/stations/{id}/series",
+            get(monitoring::series),
+        )
+        .route("/api/monitoring/latest", get(monitoring::latest))
+        .route("/api/monitoring/exceedances", get(monitoring::exceedances))
+        .route(
+            "/api/monitoring/limits",
+            get(monitoring::get_limits).put(monitoring::put_limits),
+        )
+        .route("/api/events", get(monitoring::events))
         .route("/tiles/{layers}", get(tiles::tilejson))
         .route("/tiles/{layers}/{z}/{x}/{y}", get(tiles::xyz_tile))
         .fallback(not_found)

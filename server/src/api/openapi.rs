@@ -25,10 +25,12 @@ enum Params {
     Buffer,
     Nearest,
     Counties,
+    /// Described by `analysis_openapi::openapi_operations`.
+    Analysis,
 }
 
 /// (path, summary, tag, parameters, media type of the 200 answer)
-const ROUTES: [(&str, &str, &str, Params, &str); 22] = [
+const ROUTES: [(&str, &str, &str, Params, &str); 28] = [
     (
         "/api",
         "Landing page 服务首页",
@@ -139,6 +141,48 @@ const ROUTES: [(&str, &str, &str, Params, &str); 22] = [
         "Nearest features 邻近查询 (k per layer, geodesic metres; f=csv for CSV)",
         "Analysis",
         Params::Nearest,
+        "application/geo+json",
+    ),
+    (
+        "/api/analysis/downstream",
+        "Downstream trace 下游追踪",
+        "Analysis",
+        Params::Analysis,
+        "application/geo+json",
+    ),
+    (
+        "/api/analysis/upstream",
+        "Upstream trace 上游溯源",
+        "Analysis",
+        Params::Analysis,
+        "application/geo+json",
+    ),
+    (
+        "/api/analysis/rivers/diagnostics",
+        "River network diagnostics 河网诊断",
+        "Analysis",
+        Params::Analysis,
+        "application/json",
+    ),
+    (
+        "/api/analysis/risk",
+        "Risk zones 风险评估",
+        "Analysis",
+        Params::Analysis,
+        "application/geo+json",
+    ),
+    (
+        "/api/analysis/risk/summary",
+        "Highest-risk water sources 高风险水源",
+        "Analysis",
+        Params::Analysis,
+        "application/geo+json",
+    ),
+    (
+        "/api/analysis/plume",
+        "Air-release threat zone 大气泄漏威胁区",
+        "Analysis",
+        Params::Analysis,
         "application/geo+json",
     ),
     (
@@ -344,6 +388,7 @@ fn parameters(kind: Params, collection_ids: &[String], limits: &Limits) -> Value
                 json!({"type": "string", "enum": ["json", "csv"]})
             ),
         ],
+        Params::Analysis => vec![],
         Params::Counties => vec![param(
             "indicator",
             "query",
@@ -381,6 +426,9 @@ fn buffer_request_body(limits: &Limits) -> Value {
 pub fn document(collection_ids: &[String], limits: &Limits) -> Value {
     let mut paths = Map::new();
     for (path, summary, tag, params, media) in ROUTES {
+        if matches!(params, Params::Analysis) {
+            continue;
+        }
         let mut responses = json!({
             "200": {"description": "OK", "content": {media: {}}},
             "400": {"$ref": "#/components/responses/Problem"},
@@ -400,6 +448,19 @@ pub fn document(collection_ids: &[String], limits: &Limits) -> Value {
             "get"
         };
         paths.insert(path.to_string(), json!({ method: operation }));
+    }
+    for (path, method, operation) in super::analysis_openapi::openapi_operations(limits) {
+        paths.insert(path.to_string(), json!({ method: operation }));
+    }
+    for (path, method, operation) in super::monitoring::openapi_operations() {
+        if let Value::Object(ops) = paths.entry(path.to_string()).or_insert_with(|| json!({})) {
+            ops.insert(method.to_string(), operation);
+        }
+    }
+    for (path, method, operation) in super::edit::openapi_operations(collection_ids, limits) {
+        if let Some(Value::Object(ops)) = paths.get_mut(path) {
+            ops.insert(method.to_string(), operation);
+        }
     }
     json!({
         "openapi": "3.0.3",

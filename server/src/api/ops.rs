@@ -1,8 +1,8 @@
-//! Operations endpoints: liveness, readiness and the web map's entry page.
+//! Operations endpoints: liveness, readiness and metrics.
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
@@ -14,11 +14,27 @@ pub async fn health() -> Json<serde_json::Value> {
     Json(json!({ "status": "ok" }))
 }
 
+/// How long `/ready` waits for the store.
+const READY_PING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Readiness: the store answers and the layers are loaded.
 pub async fn ready(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
-    state.store.ping().await.map_err(|e| {
-        ApiError::Unavailable(format!("store {} does not answer: {e}", state.store.kind()))
-    })?;
+    // Bounded: a load balancer asks often and must learn of an outage quickly.
+    match tokio::time::timeout(READY_PING_TIMEOUT, state.store.ping()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            return Err(ApiError::Unavailable(format!(
+                "store {} does not answer: {e}",
+                state.store.kind()
+            )))
+        }
+        Err(_) => {
+            return Err(ApiError::Unavailable(format!(
+                "store {} did not answer within {READY_PING_TIMEOUT:?}",
+                state.store.kind()
+            )))
+        }
+    }
     let layers: Vec<_> = state
         .atlas
         .layers()
@@ -30,20 +46,6 @@ pub async fn ready(State(state): State<AppState>) -> Result<Json<serde_json::Val
     ))
 }
 
-/// The web map (a placeholder page until the web-map client lands).
-pub async fn index() -> Html<&'static str> {
-    Html(include_str!("../../../web-map/index.html"))
-}
-
-/// Browsers ask for it on every page; an empty answer keeps consoles clean.
-pub async fn favicon() -> Response {
-    (
-        StatusCode::NO_CONTENT,
-        [(header::CACHE_CONTROL, "public, max-age=86400")],
-    )
-        .into_response()
-}
-
 /// Prometheus metrics in the text exposition format.
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let c = state.tiles.stats();
@@ -53,7 +55,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         kind,
         value,
     };
-    let body = state.metrics.render(&[
+    let mut samples = vec![
         sample(
             "envatlas_tile_cache_hits_total",
             "Tile cache hits.",
@@ -96,7 +98,9 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
             "gauge",
             c.entries as f64,
         ),
-    ]);
+    ];
+    samples.extend(state.monitoring.counters.samples());
+    let body = state.metrics.render(&samples);
     (
         [(
             header::CONTENT_TYPE,

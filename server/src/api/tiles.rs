@@ -4,9 +4,10 @@
 //! Tiles with no feature answer `204 No Content` (MapLibre, GDAL and browsers
 //! treat it as an empty tile; it saves sending an empty body with a type).
 
-use axum::extract::{Path, State};
+use axum::body::Body;
+use axum::extract::{Path, RawPathParams, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use envatlas_tiles::{TileCoord, TileEncoding};
 use serde_json::{json, Value};
@@ -92,6 +93,10 @@ fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
 }
 
 /// Serves one tile of one or more layers, with ETag, gzip and caching headers.
+///
+/// This is the hot route (a map view asks for dozens of tiles at once), so the
+/// response is assembled directly: headers borrowed from the request, the
+/// cached bytes shared (`Bytes`), no intermediate header maps.
 async fn serve_tile(
     state: &AppState,
     headers: &HeaderMap,
@@ -109,16 +114,14 @@ async fn serve_tile(
         .request(&state.atlas, layers, tile, encoding)
         .map_err(tileset_error)?;
     let etag = request.etag();
-    let cache_control = HeaderValue::from_str(&state.config.tiles.cache_control)
-        .unwrap_or(HeaderValue::from_static("no-cache"));
-    let etag_value = HeaderValue::from_str(&etag).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let common = [
-        (header::ETAG, etag_value),
-        (header::CACHE_CONTROL, cache_control),
-        (header::VARY, HeaderValue::from_static("Accept-Encoding")),
-    ];
     if not_modified(headers, &etag) {
-        return Ok((StatusCode::NOT_MODIFIED, common).into_response());
+        return Ok(with_headers(
+            state,
+            StatusCode::NOT_MODIFIED,
+            etag,
+            Body::empty(),
+            false,
+        ));
     }
     let bytes = match state.tiles.cached(&request) {
         Some(bytes) => bytes,
@@ -132,42 +135,90 @@ async fn serve_tile(
         }
     };
     if bytes.is_empty() {
-        return Ok((StatusCode::NO_CONTENT, common).into_response());
+        return Ok(with_headers(
+            state,
+            StatusCode::NO_CONTENT,
+            etag,
+            Body::empty(),
+            false,
+        ));
     }
-    let mut response = (
-        common,
-        [(header::CONTENT_TYPE, HeaderValue::from_static(MVT))],
-        bytes,
-    )
-        .into_response();
-    if gzip {
-        response
-            .headers_mut()
-            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    Ok(with_headers(
+        state,
+        StatusCode::OK,
+        etag,
+        Body::from(bytes),
+        gzip,
+    ))
+}
+
+/// A tile response: status, body, and the tile headers (`ETag`, `Cache-Control`,
+/// `Vary`; for a body its type and encoding).
+fn with_headers(
+    state: &AppState,
+    status: StatusCode,
+    etag: String,
+    body: Body,
+    gzip: bool,
+) -> Response {
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    let h = response.headers_mut();
+    h.reserve(5);
+    if let Ok(v) = HeaderValue::try_from(etag) {
+        h.insert(header::ETAG, v);
     }
-    Ok(response)
+    let cache_control = HeaderValue::from_str(&state.config.tiles.cache_control)
+        .unwrap_or(HeaderValue::from_static("no-cache"));
+    h.insert(header::CACHE_CONTROL, cache_control);
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    if status == StatusCode::OK {
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(MVT));
+        if gzip {
+            h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
+    }
+    response
+}
+
+/// The path parameters by name, as matched (percent-decoded), without copies.
+fn param<'a>(params: &'a RawPathParams, name: &str) -> Result<&'a str, ApiError> {
+    params
+        .iter()
+        .find_map(|(k, v)| (k == name).then_some(v))
+        .ok_or_else(|| ApiError::bad_param(name, format!("missing path segment {{{name}}}")))
 }
 
 /// `GET /tiles/{layers}/{z}/{x}/{y}[.mvt|.pbf]` (XYZ: y from the north).
 pub async fn xyz_tile(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path((layers, z, x, y)): Path<(String, String, String, String)>,
+    params: RawPathParams,
+    request: Request,
 ) -> Result<Response, ApiError> {
-    let ids = layer_ids(&layers)?;
-    let tile = tile_coord(&state, &z, &x, &y)?;
-    serve_tile(&state, &headers, &ids, tile).await
+    let ids = layer_ids(param(&params, "layers")?)?;
+    let tile = tile_coord(
+        &state,
+        param(&params, "z")?,
+        param(&params, "x")?,
+        param(&params, "y")?,
+    )?;
+    serve_tile(&state, request.headers(), &ids, tile).await
 }
 
 /// `GET /api/collections/{id}/tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}`: z/y/x.
 pub async fn ogc_tile(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path((id, matrix_set, z, row, col)): Path<(String, String, String, String, String)>,
+    params: RawPathParams,
+    request: Request,
 ) -> Result<Response, ApiError> {
-    check_matrix_set(&matrix_set)?;
-    let tile = tile_coord(&state, &z, &col, &row)?;
-    serve_tile(&state, &headers, &[id.as_str()], tile).await
+    check_matrix_set(param(&params, "set")?)?;
+    let tile = tile_coord(
+        &state,
+        param(&params, "z")?,
+        param(&params, "col")?,
+        param(&params, "row")?,
+    )?;
+    serve_tile(&state, request.headers(), &[param(&params, "id")?], tile).await
 }
 
 fn check_matrix_set(id: &str) -> Result<(), ApiError> {

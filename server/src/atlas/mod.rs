@@ -3,12 +3,14 @@
 //!
 //! - [`layer`]: one [`Layer`] (features + R-tree + version), immutable once built.
 //! - [`change`]: [`LayerChange`], applied by building the next layer version.
+//! - [`load`]: loading every layer of a store at start-up (layers in parallel).
 //!
 //! Readers take an `Arc<Layer>` snapshot and never wait on writers: a writer builds
 //! the next version beside the current one and swaps it in under a short lock.
 
 pub mod change;
 pub mod layer;
+pub mod load;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
@@ -80,6 +82,23 @@ impl Atlas {
             }
             // Another writer swapped in a version meanwhile: rebuild on top of it.
         }
+    }
+
+    /// Replaces a layer's features wholesale (a reload from the store), as the
+    /// next version of the layer, or adds the layer when it is new. Returns the
+    /// new version.
+    pub fn replace(&self, schema: Arc<LayerSchema>, features: Vec<crate::model::Feature>) -> u64 {
+        let id = schema.id.clone();
+        // Built outside the lock; only the version number is decided under it.
+        let mut next = Layer::new(schema, features, 0);
+        let mut layers = self.write();
+        let version = layers.by_id.get(&id).map_or(1, |l| l.version + 1);
+        next.version = version;
+        if !layers.by_id.contains_key(&id) {
+            layers.order.push(id.clone());
+        }
+        layers.by_id.insert(id, Arc::new(next));
+        version
     }
 
     /// The schema of every layer, in catalog order.

@@ -6,12 +6,14 @@
 //! - [`catalog`]: the built-in schemas of the eight atlas layers.
 //! - [`geojson`]: conversion between features and RFC 7946 GeoJSON.
 //! - [`reading`]: one monitoring [`Reading`].
+//! - [`validate`]: checks an edited feature (API body) against its layer's schema.
 
 pub mod catalog;
 pub mod feature;
 pub mod geojson;
 pub mod reading;
 pub mod schema;
+pub mod validate;
 pub mod value;
 
 pub use feature::{Feature, NewFeature};

@@ -4,17 +4,24 @@
 //! - [`sqlite`]: the embedded store, a SQLite file in the data directory (default).
 //! - [`postgis`]: PostgreSQL with PostGIS, used when `database_url` is set.
 //! - [`seed`]: fills an empty store from a sample data directory.
+//! - [`change`]: the change log every feature write records, read by other instances.
 //! - [`codec`]: geometry (WKB) and property (JSON) encoding shared by the backends.
 //!
 //! Writes go to the store first; only after they are committed does the caller
 //! apply them to the in-memory atlas.
 
+pub mod change;
 pub mod codec;
+pub mod monitoring;
 pub mod postgis;
+pub mod postgis_monitoring;
 pub mod seed;
 pub mod sqlite;
+pub mod sqlite_monitoring;
 
 use async_trait::async_trait;
+
+pub use change::{ChangeOp, ChangeRecord};
 
 use crate::model::{Feature, LayerSchema, NewFeature, Reading};
 
@@ -39,6 +46,32 @@ pub enum StoreError {
     },
     #[error("sample data {path}: {reason}")]
     Sample { path: String, reason: String },
+    /// A create found features with these ids already stored.
+    #[error("features already exist: {0:?}")]
+    Conflict(Vec<String>),
+}
+
+impl StoreError {
+    /// Whether the database could not be reached (as opposed to refusing the
+    /// statement): the HTTP layer answers 503 and the client may retry.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Database(e) => match e {
+                sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::Protocol(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed => true,
+                // Class 08: connection exception; 57P01..03: server shutting down.
+                sqlx::Error::Database(db) => db.code().is_some_and(|c| {
+                    c.starts_with("08") || matches!(c.as_ref(), "57P01" | "57P02" | "57P03")
+                }),
+                _ => false,
+            },
+            _ => false,
+        }
+    }
 }
 
 /// A durable store of layers, features and readings.
@@ -67,6 +100,46 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         features: &[NewFeature],
     ) -> Result<Vec<Feature>, StoreError>;
 
+    /// Inserts new features in one transaction; fails with
+    /// [`StoreError::Conflict`] (writing nothing) when any id is already stored.
+    async fn create_features(
+        &self,
+        schema: &LayerSchema,
+        features: &[NewFeature],
+    ) -> Result<Vec<Feature>, StoreError>;
+
+    /// Deletes features by id in one transaction; returns the ids that existed.
+    async fn delete_features(
+        &self,
+        schema: &LayerSchema,
+        ids: &[String],
+    ) -> Result<Vec<String>, StoreError>;
+
+    /// The stored features with these ids (missing ids are left out).
+    async fn features_by_id(
+        &self,
+        schema: &LayerSchema,
+        ids: &[String],
+    ) -> Result<Vec<Feature>, StoreError>;
+
+    /// This store handle's origin id, recorded with every change it writes.
+    fn origin(&self) -> &str;
+
+    /// The sequence number of the newest recorded change (0 when none).
+    async fn last_change(&self) -> Result<i64, StoreError>;
+
+    /// Up to `limit` recorded changes after `seq`, oldest first.
+    async fn changes_since(&self, seq: i64, limit: i64) -> Result<Vec<ChangeRecord>, StoreError>;
+
+    /// Wakes a waiting server when another process commits a change (PostGIS:
+    /// `LISTEN`); `None` when the store has no notifications (the embedded
+    /// store is polled).
+    async fn change_notifications(
+        &self,
+    ) -> Result<Option<Box<dyn ChangeNotifications>>, StoreError> {
+        Ok(None)
+    }
+
     /// Inserts readings in one transaction; a reading with the same station,
     /// pollutant, kind and time replaces the old one. Returns how many were written.
     async fn upsert_readings(&self, readings: &[Reading]) -> Result<u64, StoreError>;
@@ -78,4 +151,18 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn meta(&self, key: &str) -> Result<Option<String>, StoreError>;
 
     async fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError>;
+
+    /// The monitoring tables (readings ingest and queries, limits, exceedances,
+    /// quarantine); see [`monitoring`].
+    fn monitoring(&self) -> std::sync::Arc<dyn monitoring::MonitoringStore>;
+}
+
+/// A subscription to change notifications.
+#[async_trait]
+pub trait ChangeNotifications: Send {
+    /// Returns when a change may have been committed: a notification arrived,
+    /// or the connection was lost and re-established (notifications may have
+    /// been missed, so the caller reads the change log either way). An error
+    /// means the subscription could not be re-established yet.
+    async fn next(&mut self) -> Result<(), StoreError>;
 }

@@ -11,11 +11,12 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::{PgListener, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Row, Transaction};
 
+use super::change::{self, ChangeOp, ChangeRecord, NOTIFY_CHANNEL};
 use super::codec::{feature_from_columns, geometry_to_wkb, properties_to_json};
-use super::{Store, StoreError};
+use super::{ChangeNotifications, Store, StoreError};
 use crate::model::{Feature, LayerSchema, NewFeature, Reading};
 
 /// Features per statement: big polygons make rows large, so keep messages modest.
@@ -27,20 +28,26 @@ const READING_BATCH: usize = 10_000;
 #[derive(Debug, Clone)]
 pub struct PostgisStore {
     pool: PgPool,
+    origin: String,
 }
 
 impl PostgisStore {
     /// Connects, makes sure the postgis extension exists (creating it when the
     /// role may), then runs the migrations.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
+        // A short acquire timeout: while the database is unreachable, a write
+        // should fail fast with 503 rather than hold the client for long.
         let pool = PgPoolOptions::new()
             .max_connections(8)
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(5))
             .connect(url)
             .await?;
         ensure_postgis(&pool).await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            origin: change::new_origin(),
+        })
     }
 }
 
@@ -102,6 +109,112 @@ pub fn postgis_missing(database: &str, major: i32, installed: bool, cause: &str)
              package for PostgreSQL {major} elsewhere) and {enable}"
         )
     }
+}
+
+/// Key of the transaction-level advisory lock that orders change records.
+const CHANGE_LOCK: i64 = 0x656e_7661_746c_6173; // "envatlas"
+
+/// Changes older than this are pruned.
+const CHANGE_RETENTION: &str = "7 days";
+
+/// Records a write in the change log and notifies listeners, inside the
+/// writing transaction. The advisory lock, held until commit, makes sequence
+/// numbers commit in order, so a reader that has seen `seq` has seen every
+/// earlier change; call this last in the transaction to hold it briefly.
+async fn record_change(
+    tx: &mut Transaction<'static, Postgres>,
+    origin: &str,
+    layer: &str,
+    op: ChangeOp,
+    ids: &[&str],
+) -> Result<(), StoreError> {
+    if ids.is_empty() && op != ChangeOp::Layer {
+        return Ok(());
+    }
+    let (op, ids) = change::recorded_ids(op, ids.iter().copied());
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(CHANGE_LOCK)
+        .execute(&mut **tx)
+        .await?;
+    let seq: i64 = sqlx::query_scalar(
+        "INSERT INTO changes (layer, op, ids, origin) VALUES ($1, $2, $3, $4) RETURNING seq",
+    )
+    .bind(layer)
+    .bind(op.as_str())
+    .bind(ids)
+    .bind(origin)
+    .fetch_one(&mut **tx)
+    .await?;
+    if seq % 1_000 == 0 {
+        sqlx::query(&format!(
+            "DELETE FROM changes WHERE at < now() - interval '{CHANGE_RETENTION}'"
+        ))
+        .execute(&mut **tx)
+        .await?;
+    }
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(NOTIFY_CHANNEL)
+        .bind(seq.to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// `LISTEN` on the change channel through a dedicated connection, which sqlx
+/// re-establishes (re-issuing the `LISTEN`) after it is lost.
+struct PgNotifications {
+    pool: PgPool,
+    listener: Option<PgListener>,
+}
+
+#[async_trait]
+impl ChangeNotifications for PgNotifications {
+    async fn next(&mut self) -> Result<(), StoreError> {
+        let listener = match &mut self.listener {
+            Some(l) => l,
+            None => {
+                let mut l = PgListener::connect_with(&self.pool).await?;
+                l.listen(NOTIFY_CHANNEL).await?;
+                self.listener.insert(l)
+            }
+        };
+        match listener.try_recv().await {
+            // A notification, or `None`: the connection was lost and will be
+            // re-established by the next call; either way the caller reads the
+            // change log, which also covers notifications missed meanwhile.
+            Ok(_) => Ok(()),
+            Err(e) => {
+                self.listener = None;
+                Err(e.into())
+            }
+        }
+    }
+}
+
+fn change_from_row(row: &sqlx::postgres::PgRow) -> Result<ChangeRecord, StoreError> {
+    let seq: i64 = row.try_get("seq")?;
+    let op: String = row.try_get("op")?;
+    Ok(ChangeRecord {
+        seq,
+        layer: row.try_get("layer")?,
+        op: ChangeOp::parse(&op)
+            .ok_or_else(|| StoreError::Corrupt(format!("change {seq} has unknown op '{op}'")))?,
+        ids: row.try_get("ids")?,
+        origin: row.try_get("origin")?,
+    })
+}
+
+fn feature_from_row(
+    schema: &LayerSchema,
+    row: &sqlx::postgres::PgRow,
+) -> Result<Feature, StoreError> {
+    feature_from_columns(
+        schema,
+        row.try_get("fid")?,
+        row.try_get("id")?,
+        row.try_get("geom")?,
+        row.try_get("properties")?,
+    )
 }
 
 /// Unix time in microseconds: bound as `int8`, turned into `timestamptz` by SQL
@@ -246,6 +359,7 @@ impl Store for PostgisStore {
     async fn put_schema(&self, schema: &LayerSchema) -> Result<(), StoreError> {
         let text = serde_json::to_string(schema)
             .map_err(|e| StoreError::Corrupt(format!("cannot serialise schema: {e}")))?;
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO layers (id, schema_json, position)
              VALUES ($1, $2::jsonb, (SELECT COALESCE(MAX(position), -1) + 1 FROM layers))
@@ -253,8 +367,10 @@ impl Store for PostgisStore {
         )
         .bind(&schema.id)
         .bind(text)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        record_change(&mut tx, &self.origin, &schema.id, ChangeOp::Layer, &[]).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -294,6 +410,8 @@ impl Store for PostgisStore {
             .bind(&schema.id)
             .execute(&mut *tx)
             .await?;
+        let ids: Vec<&str> = unique.iter().map(|f| f.id.as_str()).collect();
+        record_change(&mut tx, &self.origin, &schema.id, ChangeOp::Upsert, &ids).await?;
         tx.commit().await?;
         features
             .iter()
@@ -309,6 +427,154 @@ impl Store for PostgisStore {
                 })
             })
             .collect()
+    }
+
+    async fn create_features(
+        &self,
+        schema: &LayerSchema,
+        features: &[NewFeature],
+    ) -> Result<Vec<Feature>, StoreError> {
+        let ids: Vec<&str> = features.iter().map(|f| f.id.as_str()).collect();
+        let mut tx = self.pool.begin().await?;
+        let mut taken: Vec<String> =
+            sqlx::query_scalar("SELECT id FROM features WHERE layer = $1 AND id = ANY($2)")
+                .bind(&schema.id)
+                .bind(&ids)
+                .fetch_all(&mut *tx)
+                .await?;
+        let mut seen = std::collections::HashSet::with_capacity(ids.len());
+        taken.extend(
+            ids.iter()
+                .filter(|id| !seen.insert(**id))
+                .map(|id| id.to_string()),
+        );
+        if !taken.is_empty() {
+            tx.rollback().await?;
+            return Err(StoreError::Conflict(taken));
+        }
+        let refs: Vec<&NewFeature> = features.iter().collect();
+        let mut fids: HashMap<String, i64> = HashMap::with_capacity(refs.len());
+        for batch in refs.chunks(FEATURE_BATCH) {
+            let cols = FeatureColumns::of(schema, batch)?;
+            // No ON CONFLICT: a concurrent create of the same id fails the
+            // unique constraint and the whole transaction rolls back.
+            let rows: Vec<(String, i64)> = sqlx::query_as(
+                "INSERT INTO features (layer, id, geom, properties)
+                 SELECT $1, u.id, ST_SetSRID(ST_GeomFromWKB(u.wkb), 4326), u.props::jsonb
+                   FROM UNNEST($2::text[], $3::bytea[], $4::text[]) WITH ORDINALITY AS u(id, wkb, props, ord)
+                  ORDER BY u.ord
+                 RETURNING id, fid",
+            )
+            .bind(&schema.id)
+            .bind(&cols.ids)
+            .bind(&cols.wkb)
+            .bind(&cols.properties)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(|e| match &e {
+                sqlx::Error::Database(db) if db.code().as_deref() == Some("23505") => {
+                    StoreError::Conflict(cols.ids.iter().map(|s| s.to_string()).collect())
+                }
+                _ => StoreError::from(e),
+            })?;
+            fids.extend(rows);
+        }
+        sqlx::query("UPDATE layers SET version = version + 1 WHERE id = $1")
+            .bind(&schema.id)
+            .execute(&mut *tx)
+            .await?;
+        record_change(&mut tx, &self.origin, &schema.id, ChangeOp::Upsert, &ids).await?;
+        tx.commit().await?;
+        features
+            .iter()
+            .map(|f| {
+                let fid = *fids.get(&f.id).ok_or_else(|| {
+                    StoreError::Corrupt(format!("no fid came back for feature '{}'", f.id))
+                })?;
+                Ok(Feature {
+                    fid,
+                    id: f.id.as_str().into(),
+                    geometry: f.geometry.clone(),
+                    properties: f.properties.clone(),
+                })
+            })
+            .collect()
+    }
+
+    async fn delete_features(
+        &self,
+        schema: &LayerSchema,
+        ids: &[String],
+    ) -> Result<Vec<String>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let deleted: Vec<String> = sqlx::query_scalar(
+            "DELETE FROM features WHERE layer = $1 AND id = ANY($2) RETURNING id",
+        )
+        .bind(&schema.id)
+        .bind(ids)
+        .fetch_all(&mut *tx)
+        .await?;
+        if deleted.is_empty() {
+            tx.rollback().await?;
+            return Ok(deleted);
+        }
+        sqlx::query("UPDATE layers SET version = version + 1 WHERE id = $1")
+            .bind(&schema.id)
+            .execute(&mut *tx)
+            .await?;
+        let refs: Vec<&str> = deleted.iter().map(String::as_str).collect();
+        record_change(&mut tx, &self.origin, &schema.id, ChangeOp::Delete, &refs).await?;
+        tx.commit().await?;
+        Ok(deleted)
+    }
+
+    async fn features_by_id(
+        &self,
+        schema: &LayerSchema,
+        ids: &[String],
+    ) -> Result<Vec<Feature>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT fid, id, ST_AsBinary(geom) AS geom, properties::text AS properties
+               FROM features WHERE layer = $1 AND id = ANY($2)",
+        )
+        .bind(&schema.id)
+        .bind(ids)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| feature_from_row(schema, row))
+            .collect()
+    }
+
+    fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    async fn last_change(&self) -> Result<i64, StoreError> {
+        let seq: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM changes")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(seq.unwrap_or(0))
+    }
+
+    async fn changes_since(&self, seq: i64, limit: i64) -> Result<Vec<ChangeRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, layer, op, ids, origin FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(seq)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(change_from_row).collect()
+    }
+
+    async fn change_notifications(
+        &self,
+    ) -> Result<Option<Box<dyn ChangeNotifications>>, StoreError> {
+        Ok(Some(Box::new(PgNotifications {
+            pool: self.pool.clone(),
+            listener: None,
+        })))
     }
 
     async fn upsert_readings(&self, readings: &[Reading]) -> Result<u64, StoreError> {
@@ -358,6 +624,12 @@ impl Store for PostgisStore {
             .bind(key)
             .fetch_optional(&self.pool)
             .await?)
+    }
+
+    fn monitoring(&self) -> std::sync::Arc<dyn super::monitoring::MonitoringStore> {
+        std::sync::Arc::new(super::postgis_monitoring::PostgisMonitoring::new(
+            self.pool.clone(),
+        ))
     }
 
     async fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {

@@ -9,10 +9,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{QueryBuilder, Row, SqlitePool};
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use super::change::{self, ChangeOp, ChangeRecord};
 use super::codec::{feature_from_columns, geometry_to_wkb, properties_to_json};
 use super::{Store, StoreError};
 use crate::model::{Feature, LayerSchema, NewFeature, Reading};
@@ -24,6 +25,7 @@ const READING_BATCH: usize = 500;
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    origin: String,
 }
 
 impl SqliteStore {
@@ -41,8 +43,54 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            origin: change::new_origin(),
+        })
     }
+}
+
+/// Ids per `json_each` lookup: keeps one bound JSON text modest.
+const ID_BATCH: usize = 5_000;
+
+/// Changes older than this are pruned (a server that was away longer restarts).
+const CHANGE_RETENTION_S: i64 = 7 * 24 * 3600;
+
+/// Records a write in the change log, inside the writing transaction.
+async fn record_change(
+    tx: &mut Transaction<'static, Sqlite>,
+    origin: &str,
+    layer: &str,
+    op: ChangeOp,
+    ids: &[&str],
+) -> Result<(), StoreError> {
+    if ids.is_empty() && op != ChangeOp::Layer {
+        return Ok(());
+    }
+    let (op, ids) = change::recorded_ids(op, ids.iter().copied());
+    let ids = ids
+        .map(|ids| serde_json::to_string(&ids))
+        .transpose()
+        .map_err(|e| StoreError::Corrupt(format!("cannot encode change ids: {e}")))?;
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let seq: i64 = sqlx::query_scalar(
+        "INSERT INTO changes (layer, op, ids, origin, at) VALUES (?1, ?2, ?3, ?4, ?5)
+         RETURNING seq",
+    )
+    .bind(layer)
+    .bind(op.as_str())
+    .bind(ids)
+    .bind(origin)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await?;
+    if seq % 1_000 == 0 {
+        sqlx::query("DELETE FROM changes WHERE at < ?1")
+            .bind(now - CHANGE_RETENTION_S)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }
 
 fn now_rfc3339() -> String {
@@ -79,6 +127,7 @@ impl Store for SqliteStore {
     async fn put_schema(&self, schema: &LayerSchema) -> Result<(), StoreError> {
         let text = serde_json::to_string(schema)
             .map_err(|e| StoreError::Corrupt(format!("cannot serialise schema: {e}")))?;
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO layers (id, schema_json, position)
              VALUES (?1, ?2, (SELECT COALESCE(MAX(position), -1) + 1 FROM layers))
@@ -86,8 +135,10 @@ impl Store for SqliteStore {
         )
         .bind(&schema.id)
         .bind(text)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        record_change(&mut tx, &self.origin, &schema.id, ChangeOp::Layer, &[]).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -145,8 +196,160 @@ impl Store for SqliteStore {
             .bind(&schema.id)
             .execute(&mut *tx)
             .await?;
+        let ids: Vec<&str> = features.iter().map(|f| f.id.as_str()).collect();
+        record_change(&mut tx, &self.origin, &schema.id, ChangeOp::Upsert, &ids).await?;
         tx.commit().await?;
         Ok(stored)
+    }
+
+    async fn create_features(
+        &self,
+        schema: &LayerSchema,
+        features: &[NewFeature],
+    ) -> Result<Vec<Feature>, StoreError> {
+        let now = now_rfc3339();
+        let mut tx = self.pool.begin().await?;
+        let mut stored = Vec::with_capacity(features.len());
+        let mut conflicts = Vec::new();
+        for f in features {
+            // DO NOTHING: an existing id returns no row (a conflict), and the
+            // transaction is rolled back below, so nothing is half-written.
+            let fid: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO features (layer, id, geom, properties, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (layer, id) DO NOTHING
+                 RETURNING fid",
+            )
+            .bind(&schema.id)
+            .bind(&f.id)
+            .bind(geometry_to_wkb(&f.geometry)?)
+            .bind(properties_to_json(schema, &f.properties))
+            .bind(&now)
+            .fetch_optional(&mut *tx)
+            .await?;
+            match fid {
+                Some(fid) => stored.push(Feature {
+                    fid,
+                    id: f.id.as_str().into(),
+                    geometry: f.geometry.clone(),
+                    properties: f.properties.clone(),
+                }),
+                None => conflicts.push(f.id.clone()),
+            }
+        }
+        if !conflicts.is_empty() {
+            tx.rollback().await?;
+            return Err(StoreError::Conflict(conflicts));
+        }
+        sqlx::query("UPDATE layers SET version = version + 1 WHERE id = ?1")
+            .bind(&schema.id)
+            .execute(&mut *tx)
+            .await?;
+        let ids: Vec<&str> = features.iter().map(|f| f.id.as_str()).collect();
+        record_change(&mut tx, &self.origin, &schema.id, ChangeOp::Upsert, &ids).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    async fn delete_features(
+        &self,
+        schema: &LayerSchema,
+        ids: &[String],
+    ) -> Result<Vec<String>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut deleted = Vec::with_capacity(ids.len());
+        for id in ids {
+            let gone: Option<String> = sqlx::query_scalar(
+                "DELETE FROM features WHERE layer = ?1 AND id = ?2 RETURNING id",
+            )
+            .bind(&schema.id)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            deleted.extend(gone);
+        }
+        if deleted.is_empty() {
+            tx.rollback().await?;
+            return Ok(deleted);
+        }
+        sqlx::query("UPDATE layers SET version = version + 1 WHERE id = ?1")
+            .bind(&schema.id)
+            .execute(&mut *tx)
+            .await?;
+        let refs: Vec<&str> = deleted.iter().map(String::as_str).collect();
+        record_change(&mut tx, &self.origin, &schema.id, ChangeOp::Delete, &refs).await?;
+        tx.commit().await?;
+        Ok(deleted)
+    }
+
+    async fn features_by_id(
+        &self,
+        schema: &LayerSchema,
+        ids: &[String],
+    ) -> Result<Vec<Feature>, StoreError> {
+        let mut features = Vec::with_capacity(ids.len());
+        for batch in ids.chunks(ID_BATCH) {
+            let list = serde_json::to_string(batch)
+                .map_err(|e| StoreError::Corrupt(format!("cannot encode ids: {e}")))?;
+            let rows = sqlx::query(
+                "SELECT fid, id, geom, properties FROM features
+                  WHERE layer = ?1 AND id IN (SELECT value FROM json_each(?2))",
+            )
+            .bind(&schema.id)
+            .bind(list)
+            .fetch_all(&self.pool)
+            .await?;
+            for row in &rows {
+                features.push(feature_from_columns(
+                    schema,
+                    row.try_get("fid")?,
+                    row.try_get("id")?,
+                    row.try_get("geom")?,
+                    row.try_get("properties")?,
+                )?);
+            }
+        }
+        Ok(features)
+    }
+
+    fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    async fn last_change(&self) -> Result<i64, StoreError> {
+        let seq: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM changes")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(seq.unwrap_or(0))
+    }
+
+    async fn changes_since(&self, seq: i64, limit: i64) -> Result<Vec<ChangeRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, layer, op, ids, origin FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )
+        .bind(seq)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let seq: i64 = row.try_get("seq")?;
+                let op: String = row.try_get("op")?;
+                let ids: Option<String> = row.try_get("ids")?;
+                Ok(ChangeRecord {
+                    seq,
+                    layer: row.try_get("layer")?,
+                    op: ChangeOp::parse(&op).ok_or_else(|| {
+                        StoreError::Corrupt(format!("change {seq} has unknown op '{op}'"))
+                    })?,
+                    ids: ids
+                        .map(|text| serde_json::from_str(&text))
+                        .transpose()
+                        .map_err(|e| StoreError::Corrupt(format!("ids of change {seq}: {e}")))?,
+                    origin: row.try_get("origin")?,
+                })
+            })
+            .collect()
     }
 
     async fn upsert_readings(&self, readings: &[Reading]) -> Result<u64, StoreError> {
@@ -186,6 +389,12 @@ impl Store for SqliteStore {
             .bind(key)
             .fetch_optional(&self.pool)
             .await?)
+    }
+
+    fn monitoring(&self) -> std::sync::Arc<dyn super::monitoring::MonitoringStore> {
+        std::sync::Arc::new(super::sqlite_monitoring::SqliteMonitoring::new(
+            self.pool.clone(),
+        ))
     }
 
     async fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {

@@ -1,0 +1,267 @@
+//! The monitoring tasks of a running server: start-up evaluation, the group-commit
+//! writer, the offline ticker, retention, and the HJ 212 listener.
+//!
+//! Group commit: every job (one HJ 212 packet, one HTTP ingest request) goes into one
+//! queue; the writer takes whatever has queued up while the previous transaction ran
+//! (at most `[monitoring] max_batch` readings), commits it in one transaction, and only
+//! then acknowledges each job (the HJ 212 reply is sent on that acknowledgement).
+//! Evaluation (exceedances, statuses, events) follows each commit.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use time::{Duration, OffsetDateTime};
+use tokio::sync::mpsc;
+
+use super::exceedance::Observation;
+use super::limits::default_limits;
+use super::monitor::{Job, Outcome, SOURCES, STATIONS};
+use super::status::Status;
+use crate::app::AppState;
+use crate::atlas::LayerChange;
+use crate::model::{NewFeature, Value};
+use crate::store::monitoring::{ExceedanceQuery, IngestBatch};
+use crate::store::StoreError;
+
+/// How far back start-up replays stored readings through the detector.
+const REPLAY: Duration = Duration::hours(48);
+
+/// Starts the monitoring tasks. Called once by `app::start`.
+pub async fn spawn(state: &AppState) -> Result<(), StoreError> {
+    init(state).await?;
+    let rx = state
+        .monitoring
+        .queue_rx
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take();
+    if let Some(rx) = rx {
+        tokio::spawn(writer(state.clone(), rx));
+    }
+    tokio::spawn(ticker(state.clone()));
+    if state.config.monitoring.retention_days > 0 {
+        tokio::spawn(retention(state.clone()));
+    }
+    let listener = state
+        .monitoring
+        .hj212
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take();
+    if let Some(listener) = listener {
+        tokio::spawn(super::tcp::accept_loop(state.clone(), listener));
+    }
+    Ok(())
+}
+
+/// Limits, open exceedances, last-seen times and the statuses the stored readings imply.
+async fn init(state: &AppState) -> Result<(), StoreError> {
+    let m = &state.monitoring;
+    let rebuilt = m.db.rebuild_latest_if_empty().await?;
+    let mut limits = m.db.limits().await?;
+    if limits.is_empty() {
+        if let Some(stations) = state.atlas.layer(STATIONS) {
+            let sources = state.atlas.layer(SOURCES);
+            limits = default_limits(&stations, sources.as_deref());
+            m.db.put_limits(&limits).await?;
+        }
+    }
+    m.set_limits(&limits);
+    let open =
+        m.db.exceedances(&ExceedanceQuery {
+            open_only: true,
+            limit: usize::MAX,
+            ..ExceedanceQuery::default()
+        })
+        .await?;
+    m.restore(open);
+    let recent =
+        m.db.exceedances(&ExceedanceQuery {
+            from: Some(OffsetDateTime::now_utc() - super::counts::RECENT),
+            limit: usize::MAX,
+            ..ExceedanceQuery::default()
+        })
+        .await?;
+    m.remember(&recent);
+    let mut seen: HashMap<String, OffsetDateTime> = HashMap::new();
+    for r in m.db.latest().await? {
+        let t = seen.entry(r.station_id.clone()).or_insert(r.time);
+        *t = (*t).max(r.time);
+    }
+    m.seed_last_seen(seen);
+    m.set_stored_statuses(
+        stored_statuses(state, STATIONS),
+        stored_statuses(state, SOURCES),
+    );
+    let now = OffsetDateTime::now_utc();
+    let recent: Vec<Observation> =
+        m.db.readings_since(now - REPLAY)
+            .await?
+            .into_iter()
+            .map(|reading| Observation {
+                reading,
+                interval: None,
+            })
+            .collect();
+    let mut outcome = m.evaluate(&recent, None, now, false);
+    let all = m.tick(now);
+    outcome.stations.extend(all.stations);
+    outcome.sources.extend(all.sources);
+    tracing::info!(
+        limits = limits.len(),
+        replayed = recent.len(),
+        latest_rebuilt = rebuilt,
+        exceedances = outcome.exceedances.len(),
+        status_changes = outcome.stations.len() + outcome.sources.len(),
+        "monitoring ready"
+    );
+    publish(state, outcome).await
+}
+
+fn stored_statuses(state: &AppState, layer: &str) -> HashMap<String, Status> {
+    let Some(layer) = state.atlas.layer(layer) else {
+        return HashMap::new();
+    };
+    layer
+        .features()
+        .iter()
+        .map(|f| {
+            let s = f.text(&layer.schema, "status");
+            (f.id.to_string(), Status::parse(s).unwrap_or(Status::NoData))
+        })
+        .collect()
+}
+
+/// Persists exceedances, writes status changes through the store (then the atlas and
+/// tiles follow), and sends events.
+pub(crate) async fn publish(state: &AppState, outcome: Outcome) -> Result<(), StoreError> {
+    let m = &state.monitoring;
+    if !outcome.exceedances.is_empty() {
+        m.db.put_exceedances(&outcome.exceedances).await?;
+    }
+    write_statuses(state, STATIONS, &outcome.stations).await?;
+    write_statuses(state, SOURCES, &outcome.sources).await?;
+    for e in outcome.events {
+        // No subscriber is not an error.
+        let _ = m.events.send(e);
+    }
+    Ok(())
+}
+
+async fn write_statuses(
+    state: &AppState,
+    layer_id: &str,
+    changes: &[(String, Status)],
+) -> Result<(), StoreError> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let Some(layer) = state.atlas.layer(layer_id) else {
+        return Ok(());
+    };
+    let Some(pos) = layer.schema.position("status") else {
+        return Ok(());
+    };
+    let new: Vec<NewFeature> = changes
+        .iter()
+        .filter_map(|(id, status)| {
+            let f = layer.get(id)?;
+            let mut properties = f.properties.clone();
+            *properties.get_mut(pos)? = Value::Text(status.as_str().into());
+            Some(NewFeature {
+                id: f.id.to_string(),
+                geometry: f.geometry.clone(),
+                properties,
+            })
+        })
+        .collect();
+    if new.is_empty() {
+        return Ok(());
+    }
+    let stored = state.store.upsert_features(&layer.schema, &new).await?;
+    state.apply_change(
+        layer_id,
+        LayerChange {
+            upserts: stored,
+            deletes: Vec::new(),
+        },
+    );
+    Ok(())
+}
+
+async fn writer(state: AppState, mut rx: mpsc::Receiver<Job>) {
+    let m = Arc::clone(&state.monitoring);
+    while let Some(first) = rx.recv().await {
+        let mut jobs = vec![first];
+        let mut rows = jobs[0].batch.readings.len();
+        while rows < m.max_batch {
+            match rx.try_recv() {
+                Ok(job) => {
+                    rows += job.batch.readings.len();
+                    jobs.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        let mut batch = IngestBatch::default();
+        let mut observations = Vec::new();
+        let mut acks = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            batch.append(job.batch);
+            observations.extend(job.observations);
+            acks.push(job.ack);
+        }
+        let result = m.db.commit(&batch).await;
+        if let Err(e) = &result {
+            tracing::error!(error = %e, readings = batch.readings.len(), "monitoring commit failed");
+            super::monitor::Counters::add(&m.counters.commit_errors, 1);
+        } else {
+            super::monitor::Counters::add(&m.counters.commits, 1);
+            super::monitor::Counters::add(
+                &m.counters.readings,
+                u64::try_from(batch.readings.len()).unwrap_or(u64::MAX),
+            );
+        }
+        let answer = result.as_ref().map(|_| ()).map_err(|e| e.to_string());
+        for ack in acks {
+            let _ = ack.send(answer.clone());
+        }
+        if answer.is_ok() && !observations.is_empty() {
+            let now = OffsetDateTime::now_utc();
+            let outcome = m.evaluate(&observations, Some(now), now, true);
+            if let Err(e) = publish(&state, outcome).await {
+                tracing::error!(error = %e, "storing exceedances or statuses failed");
+            }
+        }
+    }
+}
+
+/// Turns silent stations `offline` (and sends `station_offline`).
+async fn ticker(state: AppState) {
+    let period = StdDuration::from_secs(state.config.monitoring.offline_after_s.clamp(1, 60));
+    let mut interval = tokio::time::interval(period);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        let outcome = state.monitoring.tick(OffsetDateTime::now_utc());
+        if let Err(e) = publish(&state, outcome).await {
+            tracing::error!(error = %e, "storing statuses failed");
+        }
+    }
+}
+
+/// Deletes data older than `[monitoring] retention_days`, hourly.
+async fn retention(state: AppState) {
+    let days = i64::try_from(state.config.monitoring.retention_days).unwrap_or(i64::MAX);
+    let mut interval = tokio::time::interval(StdDuration::from_secs(3600));
+    loop {
+        interval.tick().await;
+        let before = OffsetDateTime::now_utc() - Duration::days(days.min(100_000));
+        match state.monitoring.db.delete_before(before).await {
+            Ok(n) if n > 0 => tracing::info!(deleted = n, "retention: old readings deleted"),
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "retention failed"),
+        }
+    }
+}
