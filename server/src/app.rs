@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
 
-use crate::atlas::{Atlas, Layer, LayerChange};
+use crate::atlas::{Atlas, LayerChange};
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::store::postgis::PostgisStore;

@@ -280,6 +280,18 @@ fn openapi_describes_every_route(s: &TestServer) {
     let ids = &doc["paths"]["/api/collections/{collectionId}/items"]["get"]["parameters"][0]
         ["schema"]["enum"];
     assert_eq!(ids.as_array().map(Vec::len), Some(8));
+    let items = &doc["paths"]["/api/collections/{collectionId}/items"];
+    assert!(
+        items["post"]["requestBody"].is_object(),
+        "POST items described"
+    );
+    let item = &doc["paths"]["/api/collections/{collectionId}/items/{featureId}"];
+    for method in ["get", "put", "patch", "delete"] {
+        assert!(
+            item[method].is_object(),
+            "{method} on an item not described"
+        );
+    }
 }
 
 /// Writes through the read-only shared servers are refused: no token configured.

@@ -15,7 +15,7 @@ use serde_json::Value as Json;
 use super::aeqd::geodesic_buffer;
 use super::distance::Shape;
 use super::filter::LayerQuery;
-use super::geodesy::search_envelope;
+use super::geodesy::{geodesic_distance_m, search_envelope, sphere_lower_bound_m, UnitVec};
 use super::hit::Hit;
 use super::summary::summarize;
 use super::InputError;
@@ -101,6 +101,11 @@ pub fn within_distance_in_layer(
         .filter(|(layer_id, _)| *layer_id == layer.id())
         .map(|(_, id)| id);
     let envelope = search_envelope(bbox, query.distance_m);
+    // Around a point, points are first ruled out on the sphere (no ellipsoid).
+    let centre = match shape.geometry() {
+        Geometry::Point(p) => Some((*p, UnitVec::from_point(*p))),
+        _ => None,
+    };
     layer
         .rtree()
         .locate_in_envelope_intersecting(&envelope)
@@ -109,7 +114,17 @@ pub fn within_distance_in_layer(
             if Some(feature.id.as_ref()) == excluded || !lq.matches(feature) {
                 return None;
             }
-            let distance_m = shape.distance_to(&Shape::new(&feature.geometry));
+            let distance_m = match (centre, &feature.geometry) {
+                (Some((c, cv)), Geometry::Point(p)) => {
+                    let angle = cv.angle(UnitVec::from_point(*p));
+                    if sphere_lower_bound_m(angle) > query.distance_m {
+                        return None;
+                    }
+                    geodesic_distance_m(c, *p)
+                }
+                (Some((c, _)), g) => Shape::new(g).closest_to(c).distance_m,
+                (None, g) => shape.distance_to(&Shape::new(g)),
+            };
             (distance_m <= query.distance_m).then(|| Hit {
                 layer: layer.clone(),
                 position: entry.data,
@@ -123,7 +138,6 @@ pub fn within_distance_in_layer(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::geodesy::geodesic_distance_m;
     use geo_types::{line_string, point};
     use rand::{Rng, SeedableRng};
 

@@ -286,7 +286,6 @@ pub fn openapi_operations(
     let errors = json!({"400": problem, "401": problem, "403": problem, "404": problem,
         "409": problem, "413": problem, "503": problem});
     let ok = json!({"description": "The stored feature", "content": {GEOJSON: {}}});
-    let security = json!([{"bearer": []}]);
     let op = |summary: &str,
               params: serde_json::Value,
               body: Option<serde_json::Value>,
@@ -294,7 +293,7 @@ pub fn openapi_operations(
         let mut responses = errors.clone();
         responses[success.0] = success.1;
         let mut o = json!({"summary": summary, "tags": ["OGC API Features (editing)"],
-            "parameters": params, "responses": responses, "security": security});
+            "parameters": params, "responses": responses});
         if let Some(b) = body {
             o["requestBody"] = b;
         }

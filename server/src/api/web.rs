@@ -201,7 +201,10 @@ mod tests {
     fn gzip_negotiation() {
         let h = |v: &str| {
             let mut m = HeaderMap::new();
-            m.insert(header::ACCEPT_ENCODING, HeaderValue::from_str(v).unwrap());
+            m.insert(
+                header::ACCEPT_ENCODING,
+                HeaderValue::from_str(v).expect("header"),
+            );
             m
         };
         assert!(accepts_gzip(&h("gzip, deflate, br")));
@@ -211,7 +214,8 @@ mod tests {
 
     #[test]
     fn index_names_hashed_assets() {
-        let html = std::str::from_utf8(include_bytes!("../../../web-map/dist/index.html")).unwrap();
+        let html =
+            std::str::from_utf8(include_bytes!("../../../web-map/dist/index.html")).expect("utf-8");
         assert!(html.contains("/app.js?v="), "{html}");
         assert!(html.contains("/app.css?v="), "{html}");
     }

@@ -188,7 +188,7 @@ pub fn upload_frames(
         let v = (mean + spread * (rng.gen::<f64>() * 2.0 - 1.0)).max(0.0);
         let v = (v * 100.0).round() / 100.0;
         let mut p = PollutantValues::new(code.clone());
-        let converted = flue && code.starts_with("a2") || flue && code == "a34013";
+        let converted = flue && (code.starts_with("a2") || code == "a34013");
         p.values = match command {
             DataCommand::RealTime => {
                 let mut vals = vec![(ReadingKind::Rtd, v)];
