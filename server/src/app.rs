@@ -111,12 +111,16 @@ pub async fn start(config: Config) -> Result<AppState, StartError> {
         config.tiles.cache_mb.saturating_mul(1024 * 1024),
     ));
     let hj212 = match &config.hj212_listen {
-        Some(addr) => Some(TcpListener::bind(addr).await.map_err(|source| {
-            StartError::Hj212Listen {
-                addr: addr.clone(),
-                source,
-            }
-        })?),
+        Some(addr) => {
+            Some(
+                TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| StartError::Hj212Listen {
+                        addr: addr.clone(),
+                        source,
+                    })?,
+            )
+        }
         None => None,
     };
     let monitoring = Arc::new(crate::monitoring::Monitor::new(

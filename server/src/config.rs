@@ -171,18 +171,22 @@ impl Default for Tiles {
 /// The web map's options. The map is fully offline by default; a basemap URL
 /// (XYZ template with `{z}`, `{x}`, `{y}`, a key inside it if the provider needs
 /// one) adds a raster layer under our own layers, fetched by the browser.
+/// Empty strings mean unset (so `ENVATLAS_WEB__BASEMAP_URL` works like any key).
 #[derive(Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Web {
-    pub basemap_url: Option<String>,
-    pub basemap_attribution: Option<String>,
+    pub basemap_url: String,
+    pub basemap_attribution: String,
 }
 
 impl std::fmt::Debug for Web {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The URL may carry an API key: say only whether it is set.
         f.debug_struct("Web")
-            .field("basemap_url", &self.basemap_url.as_ref().map(|_| "<set>"))
+            .field(
+                "basemap_url",
+                &(!self.basemap_url.is_empty()).then_some("<set>"),
+            )
             .field("basemap_attribution", &self.basemap_attribution)
             .finish()
     }
@@ -321,7 +325,9 @@ impl Config {
             ));
         }
         if self.monitoring.offline_after_s == 0 || self.monitoring.max_batch == 0 {
-            return invalid("monitoring.offline_after_s and monitoring.max_batch must be positive".into());
+            return invalid(
+                "monitoring.offline_after_s and monitoring.max_batch must be positive".into(),
+            );
         }
         if let Some(a) = &self.hj212_listen {
             if a.parse::<SocketAddr>().is_err() {
@@ -340,7 +346,8 @@ impl Config {
         if !(l.max_distance_m > 0.0 && l.max_trace_m > 0.0) {
             return invalid("limits.max_distance_m and limits.max_trace_m must be positive".into());
         }
-        if let Some(url) = &self.web.basemap_url {
+        let url = &self.web.basemap_url;
+        if !url.is_empty() {
             let template = url.contains("{z}") && url.contains("{x}") && url.contains("{y}");
             if !(url.starts_with("http://") || url.starts_with("https://")) || !template {
                 return invalid(
@@ -549,11 +556,11 @@ mod tests {
 
     #[test]
     fn web_basemap_is_off_by_default_and_validated() {
-        assert_eq!(Config::default().web.basemap_url, None);
+        assert_eq!(Config::default().web.basemap_url, "");
         let vars = |url: &str| env(&[("ENVATLAS_WEB__BASEMAP_URL", url)]);
         let ok = "https://tiles.example/{z}/{x}/{y}.png?key=k3y";
         let c = Config::load_from(&Overrides::default(), &vars(ok)).expect("valid basemap");
-        assert_eq!(c.web.basemap_url.as_deref(), Some(ok));
+        assert_eq!(c.web.basemap_url, ok);
         assert!(!format!("{c:?}").contains("k3y"));
         for bad in ["https://tiles.example/tile.png", "file:///{z}/{x}/{y}"] {
             assert!(Config::load_from(&Overrides::default(), &vars(bad)).is_err());

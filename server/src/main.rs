@@ -35,7 +35,10 @@ async fn main() -> anyhow::Result<()> {
                 .context("simulating HJ 212 devices")?;
             println!("{report}");
             if report.replies < report.packets {
-                anyhow::bail!("{} upload(s) were not acknowledged", report.packets - report.replies);
+                anyhow::bail!(
+                    "{} upload(s) were not acknowledged",
+                    report.packets - report.replies
+                );
             }
             Ok(())
         }

@@ -49,8 +49,11 @@ async function waitReady(url, child, ms = 120000) {
   throw new Error('server not ready in time');
 }
 
-/** Starts `envatlas serve` (ENVATLAS_BIN or target/debug/envatlas) on a copy of data/. */
-export async function startServer() {
+/**
+ * Starts `envatlas serve` (ENVATLAS_BIN or target/debug/envatlas) on a copy of data/.
+ * `env` adds server settings (e.g. `{ ENVATLAS_WRITE_TOKEN: 't' }`) to the clean environment.
+ */
+export async function startServer({ env = {} } = {}) {
   const bin = process.env.ENVATLAS_BIN || join(ROOT, 'target', 'debug', 'envatlas');
   if (!existsSync(bin)) throw new Error(`no server binary at ${bin}: run cargo build -p envatlas-server`);
   const dir = mkdtempSync(join(tmpdir(), 'envatlas-browser-'));
@@ -61,8 +64,9 @@ export async function startServer() {
   const port = await freePort();
   const log = [];
   const child = spawn(bin, ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dir], {
-    // The server's own settings only: no ENVATLAS_* from the caller, no envatlas.toml from the cwd.
-    env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ENVATLAS_'))),
+    // The server's own settings only: no ENVATLAS_* from the caller (only the test's
+    // `env`), no envatlas.toml from the cwd.
+    env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ENVATLAS_'))), ...env },
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

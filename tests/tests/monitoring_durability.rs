@@ -36,7 +36,7 @@ fn free_port() -> u16 {
 }
 
 fn serve(bin: &Path, dir: &Path, http: u16, hj212: u16) -> Child {
-    let child = Command::new(bin)
+    let mut child = Command::new(bin)
         .args(["serve", "--listen", &format!("127.0.0.1:{http}")])
         .args(["--hj212-listen", &format!("127.0.0.1:{hj212}")])
         .arg("--data-dir")
@@ -55,6 +55,8 @@ fn serve(bin: &Path, dir: &Path, http: u16, hj212: u16) -> Child {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the server did not start");
 }
 

@@ -93,10 +93,15 @@ async function main() {
   });
   loadCards().then(() => renderCards(cardsBox, map));
   map.once('load', () => loadCountyLabels(map).catch(() => undefined));
-  startAlerts(map, (st) => {
-    alertState = st;
-    renderAlerts();
-  });
+  startAlerts(
+    map,
+    (st) => {
+      alertState = st;
+      renderAlerts();
+    },
+    // Open exceedances and the online rate change with every event.
+    () => loadCards().then(() => renderCards(cardsBox, map)),
+  );
   window.__envatlas = { map, setMode, setLang, emergency, buffer, drawer };
 }
 

@@ -181,9 +181,10 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
 /// The client's run-time settings: the optional basemap of `[web]` (off by default).
 async fn web_config(State(state): State<AppState>) -> Json<serde_json::Value> {
     let web = &state.config.web;
+    let set = |v: &String| (!v.is_empty()).then(|| v.clone());
     Json(json!({
-        "basemap_url": web.basemap_url,
-        "basemap_attribution": web.basemap_attribution,
+        "basemap_url": set(&web.basemap_url),
+        "basemap_attribution": set(&web.basemap_attribution),
     }))
 }
 

@@ -92,10 +92,6 @@ mod tests {
         assert!(check(&projected, &points)
             .expect_err("range")
             .contains("--crs"));
-        assert!(check(
-            &Geometry::Point(point!(x: 104.6, y: 28.7)),
-            &points
-        )
-        .is_ok());
+        assert!(check(&Geometry::Point(point!(x: 104.6, y: 28.7)), &points).is_ok());
     }
 }

@@ -11,11 +11,14 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::postgres::{PgListener, PgPoolOptions};
+use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Postgres, Row, Transaction};
 
-use super::change::{self, ChangeOp, ChangeRecord, NOTIFY_CHANNEL};
+use super::change::{self, ChangeOp, ChangeRecord};
 use super::codec::{feature_from_columns, geometry_to_wkb, properties_to_json};
+use super::postgis_changes::{change_from_row, record_change, PgNotifications};
+use super::postgis_setup::ensure_postgis;
+pub use super::postgis_setup::postgis_missing;
 use super::{ChangeNotifications, Store, StoreError};
 use crate::model::{Feature, LayerSchema, NewFeature, Reading};
 
@@ -49,159 +52,6 @@ impl PostgisStore {
             origin: change::new_origin(),
         })
     }
-}
-
-async fn has_postgis(pool: &PgPool) -> Result<bool, StoreError> {
-    Ok(
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'postgis')")
-            .fetch_one(pool)
-            .await?,
-    )
-}
-
-/// The geometry type comes from the postgis extension: create it when missing,
-/// or stop with an error that says how to fix the database.
-async fn ensure_postgis(pool: &PgPool) -> Result<(), StoreError> {
-    if has_postgis(pool).await? {
-        return Ok(());
-    }
-    let Err(cause) = sqlx::query("CREATE EXTENSION IF NOT EXISTS postgis")
-        .execute(pool)
-        .await
-    else {
-        tracing::info!("created the postgis extension");
-        return Ok(());
-    };
-    // Another instance starting at the same time may have won the race.
-    if has_postgis(pool).await? {
-        return Ok(());
-    }
-    let row = sqlx::query(
-        "SELECT current_database() AS database,
-                current_setting('server_version_num')::int / 10000 AS major,
-                EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'postgis') AS installed",
-    )
-    .fetch_one(pool)
-    .await?;
-    Err(StoreError::Unsupported(postgis_missing(
-        row.try_get("database")?,
-        row.try_get("major")?,
-        row.try_get("installed")?,
-        &cause.to_string(),
-    )))
-}
-
-/// The start-up error for a database without PostGIS: what is wrong and how to fix it.
-pub fn postgis_missing(database: &str, major: i32, installed: bool, cause: &str) -> String {
-    let enable = format!(
-        "run `CREATE EXTENSION postgis;` in database '{database}' as a superuser, then start \
-         envatlas again"
-    );
-    if installed {
-        format!(
-            "the PostGIS store needs the postgis extension, which database '{database}' does not have \
-             and envatlas could not create ({cause}): {enable}"
-        )
-    } else {
-        format!(
-            "the PostGIS store needs the postgis extension, which is not installed on the database \
-             server ({cause}): install postgresql-{major}-postgis-3 (Debian/Ubuntu; the PostGIS \
-             package for PostgreSQL {major} elsewhere) and {enable}"
-        )
-    }
-}
-
-/// Key of the transaction-level advisory lock that orders change records.
-const CHANGE_LOCK: i64 = 0x656e_7661_746c_6173; // "envatlas"
-
-/// Changes older than this are pruned.
-const CHANGE_RETENTION: &str = "7 days";
-
-/// Records a write in the change log and notifies listeners, inside the
-/// writing transaction. The advisory lock, held until commit, makes sequence
-/// numbers commit in order, so a reader that has seen `seq` has seen every
-/// earlier change; call this last in the transaction to hold it briefly.
-async fn record_change(
-    tx: &mut Transaction<'static, Postgres>,
-    origin: &str,
-    layer: &str,
-    op: ChangeOp,
-    ids: &[&str],
-) -> Result<(), StoreError> {
-    if ids.is_empty() && op != ChangeOp::Layer {
-        return Ok(());
-    }
-    let (op, ids) = change::recorded_ids(op, ids.iter().copied());
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(CHANGE_LOCK)
-        .execute(&mut **tx)
-        .await?;
-    let seq: i64 = sqlx::query_scalar(
-        "INSERT INTO changes (layer, op, ids, origin) VALUES ($1, $2, $3, $4) RETURNING seq",
-    )
-    .bind(layer)
-    .bind(op.as_str())
-    .bind(ids)
-    .bind(origin)
-    .fetch_one(&mut **tx)
-    .await?;
-    if seq % 1_000 == 0 {
-        sqlx::query(&format!(
-            "DELETE FROM changes WHERE at < now() - interval '{CHANGE_RETENTION}'"
-        ))
-        .execute(&mut **tx)
-        .await?;
-    }
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(NOTIFY_CHANNEL)
-        .bind(seq.to_string())
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
-/// `LISTEN` on the change channel through a dedicated connection, which sqlx
-/// re-establishes (re-issuing the `LISTEN`) after it is lost.
-struct PgNotifications {
-    pool: PgPool,
-    listener: Option<PgListener>,
-}
-
-#[async_trait]
-impl ChangeNotifications for PgNotifications {
-    async fn next(&mut self) -> Result<(), StoreError> {
-        let listener = match &mut self.listener {
-            Some(l) => l,
-            None => {
-                let mut l = PgListener::connect_with(&self.pool).await?;
-                l.listen(NOTIFY_CHANNEL).await?;
-                self.listener.insert(l)
-            }
-        };
-        match listener.try_recv().await {
-            // A notification, or `None`: the connection was lost and will be
-            // re-established by the next call; either way the caller reads the
-            // change log, which also covers notifications missed meanwhile.
-            Ok(_) => Ok(()),
-            Err(e) => {
-                self.listener = None;
-                Err(e.into())
-            }
-        }
-    }
-}
-
-fn change_from_row(row: &sqlx::postgres::PgRow) -> Result<ChangeRecord, StoreError> {
-    let seq: i64 = row.try_get("seq")?;
-    let op: String = row.try_get("op")?;
-    Ok(ChangeRecord {
-        seq,
-        layer: row.try_get("layer")?,
-        op: ChangeOp::parse(&op)
-            .ok_or_else(|| StoreError::Corrupt(format!("change {seq} has unknown op '{op}'")))?,
-        ids: row.try_get("ids")?,
-        origin: row.try_get("origin")?,
-    })
 }
 
 fn feature_from_row(

@@ -45,6 +45,12 @@ use serde_json::{json, Value};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Row};
 
+mod shapes;
+mod truth;
+
+use shapes::{near_data, random_line, random_polygon};
+use truth::Truth;
+
 /// PostGIS distances a little beyond the limit are fetched too, to judge ties.
 const MARGIN: f64 = 1.01;
 const MARGIN_M: f64 = 10.0;
@@ -108,135 +114,6 @@ impl Tally {
     }
 }
 
-struct Truth {
-    rt: tokio::runtime::Runtime,
-    pool: PgPool,
-}
-
-impl Truth {
-    fn connect(url: &str) -> Truth {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let pool = rt.block_on(async {
-            let pool = PgPoolOptions::new()
-                .max_connections(1)
-                .connect(url)
-                .await
-                .expect("connect to the test database");
-            // A geography index, as a PostGIS user would have; the server's
-            // own index is on the geometry.
-            sqlx::query("CREATE INDEX ON features USING gist ((geom::geography))")
-                .execute(&pool)
-                .await
-                .expect("geography index");
-            sqlx::query("ANALYZE features")
-                .execute(&pool)
-                .await
-                .expect("analyze");
-            pool
-        });
-        Truth { rt, pool }
-    }
-
-    /// (layer, id) → (distance, within `limit`) for features within the limit
-    /// (plus margin) of the GeoJSON geometry.
-    fn within(
-        &self,
-        layers: &[String],
-        geometry: &Value,
-        limit: f64,
-    ) -> BTreeMap<(String, String), (f64, bool)> {
-        let sql = "WITH q AS (SELECT ST_GeomFromGeoJSON($2)::geography AS g)
-            SELECT f.layer, f.id, ST_Distance(f.geom::geography, q.g) AS d,
-                   ST_DWithin(f.geom::geography, q.g, $3) AS inside
-            FROM features f, q
-            WHERE f.layer = ANY($1) AND ST_DWithin(f.geom::geography, q.g, $4)";
-        let rows = self
-            .rt
-            .block_on(
-                sqlx::query(sql)
-                    .bind(layers)
-                    .bind(geometry.to_string())
-                    .bind(limit)
-                    .bind(limit * MARGIN + MARGIN_M)
-                    .fetch_all(&self.pool),
-            )
-            .expect("PostGIS buffer query");
-        rows.iter()
-            .map(|r| {
-                (
-                    (r.get::<String, _>("layer"), r.get::<String, _>("id")),
-                    (r.get::<f64, _>("d"), r.get::<bool, _>("inside")),
-                )
-            })
-            .collect()
-    }
-
-    /// Per layer, the features within `max_m` ranked by geography distance
-    /// then fid: the first `k + extra`, with their distances.
-    fn nearest(
-        &self,
-        layers: &[String],
-        origin: Point<f64>,
-        k: usize,
-        max_m: f64,
-        filter: Option<(&str, &str)>,
-    ) -> BTreeMap<String, Vec<(String, f64)>> {
-        let sql = "WITH o AS (SELECT ST_SetSRID(ST_MakePoint($2, $3), 4326)::geography AS g),
-            ranked AS (
-              SELECT f.layer, f.id, ST_Distance(f.geom::geography, o.g) AS d,
-                     row_number() OVER (PARTITION BY f.layer
-                        ORDER BY ST_Distance(f.geom::geography, o.g), f.fid) AS rn
-              FROM features f, o
-              WHERE f.layer = ANY($1) AND ST_DWithin(f.geom::geography, o.g, $4)
-                AND ($6::text IS NULL OR f.properties ->> $6 = $7))
-            SELECT layer, id, d FROM ranked WHERE rn <= $5 ORDER BY layer, rn";
-        let rows = self
-            .rt
-            .block_on(
-                sqlx::query(sql)
-                    .bind(layers)
-                    .bind(origin.x())
-                    .bind(origin.y())
-                    .bind(max_m)
-                    .bind((k + 20) as i64)
-                    .bind(filter.map(|f| f.0))
-                    .bind(filter.map(|f| f.1))
-                    .fetch_all(&self.pool),
-            )
-            .expect("PostGIS nearest query");
-        let mut out: BTreeMap<String, Vec<(String, f64)>> = BTreeMap::new();
-        for r in &rows {
-            out.entry(r.get("layer"))
-                .or_default()
-                .push((r.get("id"), r.get("d")));
-        }
-        out
-    }
-
-    /// PostGIS distances of named features of a layer to a point.
-    fn distances(&self, layer: &str, ids: &[String], origin: Point<f64>) -> BTreeMap<String, f64> {
-        let sql = "SELECT id, ST_Distance(geom::geography,
-                     ST_SetSRID(ST_MakePoint($3, $4), 4326)::geography) AS d
-                   FROM features WHERE layer = $1 AND id = ANY($2)";
-        self.rt
-            .block_on(
-                sqlx::query(sql)
-                    .bind(layer)
-                    .bind(ids)
-                    .bind(origin.x())
-                    .bind(origin.y())
-                    .fetch_all(&self.pool),
-            )
-            .expect("PostGIS distance query")
-            .iter()
-            .map(|r| (r.get("id"), r.get("d")))
-            .collect()
-    }
-}
-
 fn http_json(req: reqwest::blocking::RequestBuilder) -> Value {
     let response = req.send().expect("request");
     let status = response.status().as_u16();
@@ -262,48 +139,8 @@ fn answer_distances(fc: &Value) -> Vec<(String, String, f64)> {
         .collect()
 }
 
-/// A point near data: a random feature's anchor moved up to 5 km, or
-/// anywhere within the data's neighbourhood.
-fn near_data(rng: &mut ChaCha8Rng, layers: &[LayerInfo]) -> Point<f64> {
-    let layer = layers.choose(rng).expect("layers");
-    let anchor = *layer.anchors.choose(rng).expect("anchors");
-    Geodesic.destination(
-        anchor,
-        rng.gen_range(0.0..360.0),
-        rng.gen_range(0.0..5_000.0),
-    )
-}
-
-fn random_line(rng: &mut ChaCha8Rng, start: Point<f64>) -> Geometry<f64> {
-    let mut p = start;
-    let mut coords = vec![p.0];
-    let mut heading: f64 = rng.gen_range(0.0..360.0);
-    for _ in 0..rng.gen_range(1..6) {
-        heading += rng.gen_range(-60.0..60.0);
-        p = Geodesic.destination(p, heading, rng.gen_range(300.0..8_000.0));
-        coords.push(p.0);
-    }
-    Geometry::LineString(LineString(coords))
-}
-
-/// A star-shaped (hence simple) polygon around `centre`.
-fn random_polygon(rng: &mut ChaCha8Rng, centre: Point<f64>) -> Geometry<f64> {
-    let n = rng.gen_range(4..14);
-    let mut angles: Vec<f64> = (0..n).map(|_| rng.gen_range(0.0..360.0)).collect();
-    angles.sort_by(f64::total_cmp);
-    let mut ring: Vec<Coord<f64>> = angles
-        .iter()
-        .map(|&a| {
-            Geodesic
-                .destination(centre, a, rng.gen_range(300.0..6_000.0))
-                .0
-        })
-        .collect();
-    ring.push(ring[0]);
-    Geometry::Polygon(Polygon::new(LineString(ring), vec![]))
-}
-
 /// Compares a buffer answer with PostGIS for every searched layer.
+#[allow(clippy::too_many_arguments)]
 fn check_buffer(
     tally: &mut Tally,
     what: &str,
