@@ -83,7 +83,12 @@ fn wait_status(s: &TestServer, layer: &str, id: &str, want: &str) -> Duration {
 }
 
 fn ingest_validation_and_queries(s: &TestServer) {
-    let t0 = OffsetDateTime::now_utc().replace_nanosecond(0).expect("ns") - time::Duration::days(3);
+    // On the hour, so that t0 + 20 min and t0 + 40 min fall in t0's hour.
+    let t0 = (OffsetDateTime::now_utc() - time::Duration::days(3))
+        .replace_minute(0)
+        .and_then(|t| t.replace_second(0))
+        .and_then(|t| t.replace_nanosecond(0))
+        .expect("whole hour");
     let good = reading("ms-0113", "w01018", "rtd", t0, 12.0, "N");
     // Write access.
     assert_eq!(

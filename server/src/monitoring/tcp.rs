@@ -85,14 +85,19 @@ async fn serve(state: AppState, stream: TcpStream, peer: SocketAddr) {
     let (mut read, mut write) = stream.into_split();
     let (tx, mut rx) = mpsc::channel::<(oneshot::Receiver<Result<(), String>>, String)>(IN_FLIGHT);
     let monitor = Arc::clone(&state.monitoring);
+    let idle = settings.idle;
     let replies = tokio::spawn(async move {
         while let Some((ack, reply)) = rx.recv().await {
             if !matches!(ack.await, Ok(Ok(()))) {
                 // Not committed: no reply, the device retries.
                 continue;
             }
-            if write.write_all(reply.as_bytes()).await.is_err() {
-                break;
+            // A peer that stops reading must not hold its slot for ever: once a
+            // reply cannot be written within the idle time, this task ends, the
+            // channel closes and the read loop's next send closes the connection.
+            match tokio::time::timeout(idle, write.write_all(reply.as_bytes())).await {
+                Ok(Ok(())) => {}
+                _ => break,
             }
             Counters::add(&monitor.counters.replies, 1);
         }
