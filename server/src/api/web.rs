@@ -17,6 +17,7 @@ use axum::{Json, Router};
 use bytes::Bytes;
 use serde_json::json;
 
+use super::negotiate::{accepts_gzip, not_modified};
 use crate::app::AppState;
 
 const REVALIDATE: &str = "no-cache";
@@ -118,7 +119,7 @@ async fn serve(asset: &Asset, headers: &HeaderMap) -> Response {
     if asset.compressible {
         out.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     }
-    if matches_etag(headers, &asset.etag) {
+    if not_modified(headers, &asset.etag) {
         return (StatusCode::NOT_MODIFIED, out).into_response();
     }
     if asset.compressible && accepts_gzip(headers) {
@@ -147,37 +148,6 @@ async fn gzipped(asset: &Asset) -> Option<Bytes> {
     Some(asset.gzipped.get_or_init(|| body).clone())
 }
 
-fn matches_etag(headers: &HeaderMap, etag: &str) -> bool {
-    headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| {
-            let t = t.trim();
-            t == "*" || t.trim_start_matches("W/") == etag
-        })
-}
-
-fn accepts_gzip(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::ACCEPT_ENCODING)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|part| {
-            let mut it = part.split(';');
-            let name = it.next().unwrap_or("").trim();
-            let refused = it.any(|p| {
-                p.trim()
-                    .strip_prefix("q=")
-                    .and_then(|q| q.trim().parse::<f32>().ok())
-                    .is_some_and(|q| q <= 0.0)
-            });
-            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
-        })
-}
-
 /// The client's run-time settings: the optional basemap of `[web]` (off by default).
 async fn web_config(State(state): State<AppState>) -> Json<serde_json::Value> {
     let web = &state.config.web;
@@ -196,21 +166,6 @@ mod tests {
     fn fnv_is_stable() {
         assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
         assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
-    }
-
-    #[test]
-    fn gzip_negotiation() {
-        let h = |v: &str| {
-            let mut m = HeaderMap::new();
-            m.insert(
-                header::ACCEPT_ENCODING,
-                HeaderValue::from_str(v).expect("header"),
-            );
-            m
-        };
-        assert!(accepts_gzip(&h("gzip, deflate, br")));
-        assert!(!accepts_gzip(&h("gzip;q=0, br")));
-        assert!(!accepts_gzip(&HeaderMap::new()));
     }
 
     #[test]

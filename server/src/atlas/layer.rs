@@ -131,7 +131,17 @@ impl Layer {
             .filter(|f| !replaced.contains(f.id.as_ref()))
             .cloned()
             .collect();
-        features.extend(change.upserts.iter().cloned());
+        // A change may name one id twice (two status updates in one batch):
+        // the last one wins, as it would in the store.
+        let mut seen = std::collections::HashSet::new();
+        let mut upserts: Vec<&Feature> = change
+            .upserts
+            .iter()
+            .rev()
+            .filter(|f| seen.insert(f.id.as_ref()))
+            .collect();
+        upserts.reverse();
+        features.extend(upserts.into_iter().cloned());
         Layer::new(self.schema.clone(), features, self.version + 1)
     }
 }
@@ -194,5 +204,20 @@ mod tests {
         assert_eq!(next.len(), 3);
         assert!(next.get("s1").is_none() && next.get("s4").is_some());
         assert_eq!(l.len(), 3, "the old snapshot is unchanged");
+    }
+
+    #[test]
+    fn an_id_named_twice_in_one_change_is_kept_once() {
+        let l = layer();
+        let mut later = site(2, 106.0, 30.0);
+        later.properties[0] = Value::Text("later".into());
+        let change = LayerChange {
+            upserts: vec![site(2, 105.5, 29.5), later],
+            deletes: vec![],
+        };
+        let next = l.with_change(&change);
+        assert_eq!(next.len(), 3);
+        let kept = next.get("s2").expect("s2");
+        assert_eq!(kept.properties[0], Value::Text("later".into()));
     }
 }
