@@ -6,7 +6,8 @@
 //! - `BENCH_DATA_DIR`: the data directory (its `envatlas.db` already seeded);
 //! - `BENCH_DATABASE_URL`: the PostGIS database holding the same layers
 //!   (`fid` serial key, `geom` in EPSG:4326, GiST index);
-//! - `BENCH_REPS` (default 5): timed renders per tile and encoder.
+//! - `BENCH_REPS` (default 5): timed renders per tile and encoder;
+//! - `BENCH_TILES_CSV` (optional): a file for the per-tile times.
 //!
 //! For every tile of a fixed list (z3–z14: a 3×3 block around Yibin and the
 //! densest tiles of each zoom), each layer is rendered by
@@ -104,6 +105,7 @@ fn ms(d: Duration) -> f64 {
 /// One tile of one layer: per-tile median times, sizes and feature counts.
 #[derive(Debug, Clone, Copy)]
 struct Row {
+    tile: TileCoord,
     z: u8,
     ours_ms: f64,
     pg_ms: f64,
@@ -319,6 +321,7 @@ fn main() {
                 std::hint::black_box(bytes);
             }
             rows.push(Row {
+                tile: t,
                 z: t.z(),
                 ours_ms: median(&mut ours),
                 pg_ms: median(&mut pg),
@@ -331,6 +334,19 @@ fn main() {
         results.insert(layer, rows);
     }
 
+    if let Ok(path) = std::env::var("BENCH_TILES_CSV") {
+        let mut csv =
+            String::from("layer,tile,ours_ms,postgis_ms,ours_features,postgis_features\n");
+        for (layer, rows) in &results {
+            for r in rows {
+                csv.push_str(&format!(
+                    "{layer},{},{:.4},{:.4},{},{}\n",
+                    r.tile, r.ours_ms, r.pg_ms, r.ours_features, r.pg_features
+                ));
+            }
+        }
+        std::fs::write(&path, csv).expect("write BENCH_TILES_CSV");
+    }
     println!("\n### Uncached tile generation (per-tile medians of {reps} renders; ms)\n");
     println!("| layer, zooms | tiles | ours median | ours p99 | PostGIS median | PostGIS p99 | ratio of medians | ratio of totals | features ours / PostGIS | KiB ours / PostGIS |");
     println!("|---|---|---|---|---|---|---|---|---|---|");

@@ -20,8 +20,10 @@ use geo_types::Rect;
 use crate::coord::TileCoord;
 use crate::dict::PropertySink;
 use crate::encode::{write_feature, write_layer, write_points, GeomType};
+use crate::encoded::{EncodedProperties, ABSENT};
 use crate::feature::{TileFeature, TileValue};
 use crate::mercator::TileTransform;
+use crate::pointgrid::PlacedPoint;
 use crate::rules::LayerTileRules;
 use crate::scratch::{Pending, Scratch};
 use crate::simplify::GridPoint;
@@ -312,6 +314,77 @@ impl TileBuilder {
                 GeomType::Point,
                 &geometry,
             );
+        }
+        let before = self.out.len();
+        write_layer(&mut self.out, name, o.extent, &s.features, s.dict.encoded());
+        stats.bytes = self.out.len() - before;
+        Ok(stats)
+    }
+
+    /// [`TileBuilder::add_placed_points`] with properties from a table encoded
+    /// once per layer: `points` come from [`crate::PointGrid::select`], and row
+    /// `index` of `table` holds the properties of point `index` (the table must
+    /// hold the properties the rules keep at this zoom, in the order the
+    /// features would write them). Same bytes, without touching the features.
+    pub fn add_encoded_points(
+        &mut self,
+        name: &str,
+        rules: &LayerTileRules,
+        points: &mut [PlacedPoint],
+        table: &EncodedProperties,
+    ) -> Result<LayerStats, TileError> {
+        if self.names.iter().any(|n| n == name) {
+            return Err(TileError::DuplicateLayer(name.to_string()));
+        }
+        self.names.push(name.to_string());
+        let z = self.tile.z();
+        let mut stats = LayerStats {
+            input: points.iter().map(|p| p.count as usize).sum(),
+            ..LayerStats::default()
+        };
+        if !rules.visible_at(z) || points.is_empty() {
+            stats.dropped = stats.input;
+            return Ok(stats);
+        }
+        let (tile, o) = (self.tile, self.options);
+        let s = self.scratch.get_or_insert_with(|| {
+            Scratch::acquire(TileTransform::new(tile, o.extent), o.buffer, o.simplify_px)
+        });
+        points.sort_unstable_by_key(|p| p.fid);
+        stats.encoded = points.len();
+        stats.dropped = stats.input.saturating_sub(points.len());
+        let count_property = rules
+            .thinning_at(z)
+            .and_then(|t| t.count_property.as_deref());
+        s.dict.clear();
+        s.features.clear();
+        let keys = table.keys();
+        let mut geometry = Vec::with_capacity(3);
+        for p in points.iter() {
+            s.tags.clear();
+            let mut position = 0;
+            for (key, &g) in keys.iter().zip(table.row(p.index as usize).unwrap_or(&[])) {
+                if g == ABSENT {
+                    continue;
+                }
+                let k = s.dict.key(key, position);
+                let v = s.dict.encoded_value(g, table);
+                s.tags.extend_from_slice(&[k, v]);
+                position += 1;
+            }
+            if let Some(key) = count_property {
+                let k = s.dict.key(key, position);
+                let count = TileValue::UInt(p.count);
+                // A count equal to a property value shares its dictionary entry.
+                let v = match table.scalar(count) {
+                    Some(g) => s.dict.encoded_value(g, table),
+                    None => s.dict.value(count),
+                };
+                s.tags.extend_from_slice(&[k, v]);
+            }
+            geometry.clear();
+            write_points(&mut geometry, &mut [0, 0], std::slice::from_ref(&p.at));
+            write_feature(&mut s.features, p.fid, &s.tags, GeomType::Point, &geometry);
         }
         let before = self.out.len();
         write_layer(&mut self.out, name, o.extent, &s.features, s.dict.encoded());

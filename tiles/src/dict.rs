@@ -12,12 +12,13 @@
 use std::hash::Hasher;
 
 use crate::encode::{varint_len, write_key, write_varint, zigzag64, FIXED32, FIXED64, LEN, VARINT};
+use crate::encoded::EncodedProperties;
 use crate::feature::TileValue;
 use crate::hash::{FxHashMap, FxHasher};
 
 /// Non-string values as dictionary keys (floats by their bits).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Scalar {
+pub(crate) enum Scalar {
     UInt(u64),
     SInt(i64),
     Double(u64),
@@ -27,10 +28,10 @@ enum Scalar {
 
 /// A string interned in a byte buffer.
 #[derive(Debug, Clone, Copy)]
-struct Interned {
-    start: u32,
-    len: u32,
-    id: u32,
+pub(crate) struct Interned {
+    pub start: u32,
+    pub len: u32,
+    pub id: u32,
 }
 
 /// An open-addressing hash set of strings stored elsewhere (in `buf`).
@@ -40,13 +41,13 @@ struct Interned {
 /// and the bytes are read only on a hash match. Unique strings (names, ids) thus
 /// cost one cache miss, not three.
 #[derive(Debug, Default)]
-struct Interner {
+pub(crate) struct Interner {
     /// 0 = empty, else `hash << 32 | (entry + 1)`. Length: a power of two.
     slots: Vec<u64>,
     entries: Vec<Interned>,
 }
 
-fn hash_str(s: &str) -> u32 {
+pub(crate) fn hash_str(s: &str) -> u32 {
     let mut h = FxHasher::default();
     h.write(s.as_bytes());
     // Fx's high bits are the well-mixed ones.
@@ -66,7 +67,7 @@ impl Interner {
         self.slots.capacity() * 8 + self.entries.capacity() * std::mem::size_of::<Interned>()
     }
 
-    fn get(&self, buf: &[u8], s: &str, hash: u32) -> Option<u32> {
+    pub(crate) fn get(&self, buf: &[u8], s: &str, hash: u32) -> Option<u32> {
         if self.slots.is_empty() {
             return None;
         }
@@ -87,7 +88,7 @@ impl Interner {
         }
     }
 
-    fn insert(&mut self, hash: u32, e: Interned) {
+    pub(crate) fn insert(&mut self, hash: u32, e: Interned) {
         if (self.entries.len() + 1) * 2 > self.slots.len() {
             let cap = (self.slots.len() * 2).max(64);
             let old = std::mem::replace(&mut self.slots, vec![0; cap]);
@@ -127,6 +128,11 @@ pub(crate) struct Dictionary {
     scalars: FxHashMap<Scalar, u32>,
     values_buf: Vec<u8>,
     value_count: u32,
+    /// Values of an [`EncodedProperties`] table already in this layer: per
+    /// table value, `(epoch, value id)`; an entry counts only when its epoch
+    /// is the current one, so clearing is a counter increment, not a sweep.
+    stamps: Vec<(u32, u32)>,
+    epoch: u32,
 }
 
 impl Dictionary {
@@ -138,6 +144,36 @@ impl Dictionary {
         self.scalars.clear();
         self.values_buf.clear();
         self.value_count = 0;
+        self.epoch = self.epoch.wrapping_add(1);
+        if self.epoch == 0 {
+            self.stamps.iter_mut().for_each(|s| *s = (0, 0));
+            self.epoch = 1;
+        }
+    }
+
+    /// The id of value `g` of a pre-encoded table in this layer, adding its
+    /// bytes on first use. A layer takes its values either from one table or
+    /// by content ([`Dictionary::value`]), except for scalars the table does
+    /// not hold (see [`EncodedProperties::scalar`]), so ids never collide.
+    #[inline]
+    pub(crate) fn encoded_value(&mut self, g: u32, table: &EncodedProperties) -> u32 {
+        if self.epoch == 0 {
+            // A fresh dictionary: no stamp can be current yet.
+            self.epoch = 1;
+        }
+        let gi = g as usize;
+        if gi >= self.stamps.len() {
+            self.stamps.resize(table.value_count().max(gi + 1), (0, 0));
+        }
+        let epoch = self.epoch;
+        let (seen, id) = self.stamps[gi];
+        if seen == epoch {
+            return id;
+        }
+        let id = self.next_value();
+        self.stamps[gi] = (epoch, id);
+        self.values_buf.extend_from_slice(table.value_bytes(g));
+        id
     }
 
     /// Heap memory held (for the buffer pool's bound).
@@ -148,6 +184,7 @@ impl Dictionary {
             + self.values_buf.capacity()
             + self.key_hint.capacity() * 4
             + self.scalars.capacity() * (std::mem::size_of::<Scalar>() + 8)
+            + self.stamps.capacity() * 8
     }
 
     /// The encoded `keys` and `values` fields of the layer.
@@ -155,7 +192,7 @@ impl Dictionary {
         (&self.keys_buf, &self.values_buf)
     }
 
-    fn key(&mut self, key: &str, position: usize) -> u32 {
+    pub(crate) fn key(&mut self, key: &str, position: usize) -> u32 {
         if let Some(&k) = self.key_hint.get(position) {
             if self.keys.bytes(&self.keys_buf, k) == Some(key.as_bytes()) {
                 return k;
@@ -188,51 +225,17 @@ impl Dictionary {
         k
     }
 
-    fn value(&mut self, value: TileValue<'_>) -> u32 {
-        let scalar = match value {
-            TileValue::Str(s) => return self.string(s),
-            TileValue::Int(v) if v >= 0 => Scalar::UInt(v as u64),
-            TileValue::Int(v) => Scalar::SInt(v),
-            TileValue::UInt(v) => Scalar::UInt(v),
-            TileValue::Double(v) => Scalar::Double(v.to_bits()),
-            TileValue::Float(v) => Scalar::Float(v.to_bits()),
-            TileValue::Bool(v) => Scalar::Bool(v),
+    pub(crate) fn value(&mut self, value: TileValue<'_>) -> u32 {
+        let scalar = match scalar_of(value) {
+            Ok(scalar) => scalar,
+            Err(s) => return self.string(s),
         };
         if let Some(&i) = self.scalars.get(&scalar) {
             return i;
         }
         let i = self.next_value();
         self.scalars.insert(scalar, i);
-        let buf = &mut self.values_buf;
-        write_key(buf, 4, LEN);
-        match scalar {
-            Scalar::Float(bits) => {
-                write_varint(buf, 5);
-                write_key(buf, 2, FIXED32);
-                buf.extend_from_slice(&bits.to_le_bytes());
-            }
-            Scalar::Double(bits) => {
-                write_varint(buf, 9);
-                write_key(buf, 3, FIXED64);
-                buf.extend_from_slice(&bits.to_le_bytes());
-            }
-            Scalar::UInt(v) => {
-                write_varint(buf, 1 + varint_len(v) as u64);
-                write_key(buf, 5, VARINT);
-                write_varint(buf, v);
-            }
-            Scalar::SInt(v) => {
-                let z = zigzag64(v);
-                write_varint(buf, 1 + varint_len(z) as u64);
-                write_key(buf, 6, VARINT);
-                write_varint(buf, z);
-            }
-            Scalar::Bool(v) => {
-                write_varint(buf, 2);
-                write_key(buf, 7, VARINT);
-                write_varint(buf, u64::from(v));
-            }
-        }
+        write_scalar_value(&mut self.values_buf, scalar);
         i
     }
 
@@ -242,13 +245,7 @@ impl Dictionary {
             return i;
         }
         let id = self.next_value();
-        let buf = &mut self.values_buf;
-        write_key(buf, 4, LEN);
-        write_varint(buf, (1 + varint_len(s.len() as u64) + s.len()) as u64);
-        write_key(buf, 1, LEN);
-        write_varint(buf, s.len() as u64);
-        let start = buf.len() as u32;
-        buf.extend_from_slice(s.as_bytes());
+        let start = write_string_value(&mut self.values_buf, s);
         self.strings.insert(
             hash,
             Interned {
@@ -265,6 +262,66 @@ impl Dictionary {
         self.value_count += 1;
         i
     }
+}
+
+/// A value as a dictionary key: a [`Scalar`], or the string itself.
+/// `Int(5)` and `UInt(5)` are the same value (both written as `uint_value`).
+#[inline]
+pub(crate) fn scalar_of(value: TileValue<'_>) -> Result<Scalar, &str> {
+    Ok(match value {
+        TileValue::Str(s) => return Err(s),
+        TileValue::Int(v) if v >= 0 => Scalar::UInt(v as u64),
+        TileValue::Int(v) => Scalar::SInt(v),
+        TileValue::UInt(v) => Scalar::UInt(v),
+        TileValue::Double(v) => Scalar::Double(v.to_bits()),
+        TileValue::Float(v) => Scalar::Float(v.to_bits()),
+        TileValue::Bool(v) => Scalar::Bool(v),
+    })
+}
+
+/// Appends one `Layer.values` entry (field 4) holding a scalar.
+pub(crate) fn write_scalar_value(buf: &mut Vec<u8>, scalar: Scalar) {
+    write_key(buf, 4, LEN);
+    match scalar {
+        Scalar::Float(bits) => {
+            write_varint(buf, 5);
+            write_key(buf, 2, FIXED32);
+            buf.extend_from_slice(&bits.to_le_bytes());
+        }
+        Scalar::Double(bits) => {
+            write_varint(buf, 9);
+            write_key(buf, 3, FIXED64);
+            buf.extend_from_slice(&bits.to_le_bytes());
+        }
+        Scalar::UInt(v) => {
+            write_varint(buf, 1 + varint_len(v) as u64);
+            write_key(buf, 5, VARINT);
+            write_varint(buf, v);
+        }
+        Scalar::SInt(v) => {
+            let z = zigzag64(v);
+            write_varint(buf, 1 + varint_len(z) as u64);
+            write_key(buf, 6, VARINT);
+            write_varint(buf, z);
+        }
+        Scalar::Bool(v) => {
+            write_varint(buf, 2);
+            write_key(buf, 7, VARINT);
+            write_varint(buf, u64::from(v));
+        }
+    }
+}
+
+/// Appends one `Layer.values` entry holding a string; returns where the
+/// string's own bytes start in `buf` (for interning them in place).
+pub(crate) fn write_string_value(buf: &mut Vec<u8>, s: &str) -> u32 {
+    write_key(buf, 4, LEN);
+    write_varint(buf, (1 + varint_len(s.len() as u64) + s.len()) as u64);
+    write_key(buf, 1, LEN);
+    write_varint(buf, s.len() as u64);
+    let start = buf.len() as u32;
+    buf.extend_from_slice(s.as_bytes());
+    start
 }
 
 /// Receives a feature's properties and turns them into tags, keeping only the

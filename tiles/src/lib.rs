@@ -22,7 +22,9 @@
 //! - [`thin`]: deterministic grid thinning of dense points and the feature cap;
 //!   [`PointGrid`]: the same thinning done once per point layer and zoom.
 //! - [`encode`]: the protobuf and geometry command encoding.
-//! - `dict`: per-layer key/value dictionaries ([`PropertySink`]).
+//! - `dict`: per-layer key/value dictionaries ([`PropertySink`]);
+//!   `encoded`: property values numbered and encoded once per layer
+//!   ([`EncodedProperties`]), for [`TileBuilder::add_encoded_points`].
 //! - [`builder`]: [`TileBuilder`], tying it together per tile and layer;
 //!   `scratch`: its working buffers, pooled across builders.
 //! - [`cache`]: [`TileCache`], bounded LRU keyed by layers, versions, tile and
@@ -37,6 +39,7 @@ pub mod coord;
 pub mod decode;
 mod dict;
 pub mod encode;
+mod encoded;
 pub mod feature;
 mod hash;
 pub mod mercator;
@@ -52,7 +55,8 @@ pub use cache::{gzip, gzip_with_level, CacheStats, TileCache, TileEncoding, Tile
 pub use coord::{TileCoord, TileCoordError, TileRange, MAX_ZOOM};
 pub use dict::PropertySink;
 pub use encode::GeomType;
+pub use encoded::{EncodedProperties, EncodedPropertiesBuilder, ABSENT};
 pub use feature::{OwnedFeature, OwnedValue, TileFeature, TileValue};
 pub use mercator::TileTransform;
-pub use pointgrid::{PlacedPoint, PointGrid, WorldPoint};
+pub use pointgrid::{spatial_order, PlacedPoint, PointGrid, WorldPoint};
 pub use rules::{LayerTileRules, PointThinning, DEFAULT_MAX_FEATURES};

@@ -38,6 +38,8 @@ pub struct WorldPoint {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PlacedPoint {
     pub index: u32,
+    /// The point's feature id ([`WorldPoint::fid`]).
+    pub fid: u64,
     pub at: GridPoint,
     pub count: u64,
 }
@@ -216,6 +218,7 @@ impl PointGrid {
             let w = points[p.index as usize];
             PlacedPoint {
                 index: p.index,
+                fid: p.fid,
                 at: [
                     (snap(w.x * scale) - x0) as i32,
                     (snap(w.y * scale) - y0) as i32,
@@ -287,6 +290,24 @@ impl PointGrid {
             y + 1,
         );
     }
+}
+
+/// An order of `points` along a Z-order (Morton) curve of the world square,
+/// as indices into `points`. A grid built from points in this order reads
+/// the points (and anything kept in the same order) of a tile from a few
+/// contiguous stretches of memory instead of from all over the layer: every
+/// grid cell of every zoom is one contiguous run of this order.
+pub fn spatial_order(points: &[WorldPoint]) -> Vec<u32> {
+    let scale = f64::from(1u32 << MAX_CELL_BITS);
+    let top = u64::from(u32::MAX >> 1);
+    let cell = |v: f64| ((v * scale).max(0.0) as u64).min(top);
+    let mut keyed: Vec<(u64, u32)> = points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (morton(cell(p.x), cell(p.y)), i as u32))
+        .collect();
+    keyed.sort_unstable();
+    keyed.into_iter().map(|(_, i)| i).collect()
 }
 
 fn push_part<'a>(out: &mut Vec<Rep>, mut part: impl Iterator<Item = &'a Entry>) {

@@ -6,8 +6,8 @@ mod support;
 
 use envatlas_tiles::mercator::lonlat_to_world;
 use envatlas_tiles::{
-    LayerTileRules, OwnedFeature, OwnedValue, PointGrid, TileBuilder, TileCoord, TileOptions,
-    TileTransform, WorldPoint,
+    spatial_order, EncodedProperties, EncodedPropertiesBuilder, LayerTileRules, OwnedFeature,
+    OwnedValue, PointGrid, TileBuilder, TileCoord, TileOptions, TileTransform, WorldPoint,
 };
 use geo_types::{point, Geometry};
 use rand::Rng;
@@ -115,6 +115,36 @@ fn via_grid(
     b.finish()
 }
 
+/// The grid path with properties encoded once (as the server does): rows in
+/// `pts` order, for the keys the rules keep at the tile's zoom.
+fn via_encoded(
+    grid: &PointGrid,
+    pts: &[WorldPoint],
+    table: &EncodedProperties,
+    tile: TileCoord,
+    rules: &LayerTileRules,
+) -> Vec<u8> {
+    let mut placed = Vec::new();
+    assert!(grid.select(pts, tile, rules.max_features, &mut placed));
+    let mut b = TileBuilder::new(tile, TileOptions::default()).expect("options");
+    b.add_encoded_points("points", rules, &mut placed, table)
+        .expect("layer");
+    b.finish()
+}
+
+fn encode(features: &[OwnedFeature], keys: &[&str]) -> EncodedProperties {
+    let mut t = EncodedPropertiesBuilder::new(keys.iter().map(|k| k.to_string()).collect());
+    for f in features {
+        t.push_row(keys.iter().map(|k| {
+            f.properties
+                .iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.as_tile_value())
+        }));
+    }
+    t.finish().expect("table")
+}
+
 fn rules(max: Option<usize>) -> LayerTileRules {
     LayerTileRules {
         full_attributes_from_zoom: 9,
@@ -133,8 +163,18 @@ fn grid_tiles_equal_builder_tiles_at_every_thinned_zoom() {
         features.extend(edge_points(t, 2_000_000 + u64::from(z) * 1000));
     }
     let pts = world(&features);
+    // The server's arrangement: points in Z-order, properties encoded once.
+    let order = spatial_order(&pts);
+    let sorted: Vec<OwnedFeature> = order
+        .iter()
+        .map(|&i| features[i as usize].clone())
+        .collect();
+    let sorted_pts = world(&sorted);
+    let low = encode(&sorted, &["control_level"]);
+    let full = encode(&sorted, &["name_zh", "control_level", "value"]);
     for z in 0u8..12 {
         let grid = PointGrid::build(&pts, z, 4096, 64, 16).expect("grid");
+        let sorted_grid = PointGrid::build(&sorted_pts, z, 4096, 64, 16).expect("grid");
         let c = TileCoord::containing(centre.0, centre.1, z).expect("tile");
         let mut tiles = vec![c];
         for (dx, dy) in [(-1i64, 0i64), (1, 0), (0, 1), (1, 1), (-1, -1), (2, 2)] {
@@ -153,6 +193,18 @@ fn grid_tiles_equal_builder_tiles_at_every_thinned_zoom() {
                 assert!(
                     got == expected,
                     "tile {t}, cap {max:?}: {} bytes from the grid, {} from the builder",
+                    got.len(),
+                    expected.len()
+                );
+                let table = if r.property_filter(z).is_some() {
+                    &low
+                } else {
+                    &full
+                };
+                let got = via_encoded(&sorted_grid, &sorted_pts, table, t, &r);
+                assert!(
+                    got == expected,
+                    "tile {t}, cap {max:?}: {} bytes encoded once, {} from the builder",
                     got.len(),
                     expected.len()
                 );

@@ -21,6 +21,7 @@ pub mod error;
 pub mod extract;
 pub mod features;
 pub mod monitoring;
+pub mod negotiate;
 pub mod openapi;
 pub mod ops;
 pub mod plume;
@@ -41,9 +42,25 @@ use tower_http::trace::TraceLayer;
 use crate::app::AppState;
 pub use error::ApiError;
 
-/// Every route of the server.
+/// CORS for every route: any origin may read (the map may be served from elsewhere).
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+}
+
+/// Every route of the server. The tile routes (the hot path) come with their
+/// own, shorter middleware stack: see [`tiles::routes`].
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.limits.max_body_bytes;
+    let tile_routes = tiles::routes(state.clone(), cors());
     Router::new()
         .merge(web::routes())
         .route("/health", get(ops::health))
@@ -77,10 +94,6 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/collections/{id}/tiles/{set}",
             get(tiles::collection_tileset),
-        )
-        .route(
-            "/api/collections/{id}/tiles/{set}/{z}/{row}/{col}",
-            get(tiles::ogc_tile),
         )
         .route("/api/tileMatrixSets", get(tiles::tile_matrix_sets))
         .route("/api/tileMatrixSets/{id}", get(tiles::web_mercator_quad))
@@ -118,7 +131,6 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/events", get(monitoring::events))
         .route("/tiles/{layers}", get(tiles::tilejson))
-        .route("/tiles/{layers}/{z}/{x}/{y}", get(tiles::xyz_tile))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.metrics.clone(),
@@ -130,24 +142,14 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             analysis::body_limit_problem,
         ))
-        .layer(
-            CorsLayer::new()
-                .allow_origin(Any)
-                .allow_methods([
-                    Method::GET,
-                    Method::POST,
-                    Method::PUT,
-                    Method::PATCH,
-                    Method::DELETE,
-                ])
-                .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]),
-        )
+        .layer(cors())
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+        .merge(tile_routes)
 }
 
 async fn not_found(uri: axum::http::Uri) -> Response {

@@ -3,17 +3,35 @@
 //!
 //! Tiles with no feature answer `204 No Content` (MapLibre, GDAL and browsers
 //! treat it as an empty tile; it saves sending an empty body with a type).
+//!
+//! The two tile routes are the hot path (a map view asks for dozens of tiles
+//! at once, nearly all cache hits), so [`routes`] gives them a router of their
+//! own: the handler adds the headers every route gets (CORS for any origin,
+//! as the `CorsLayer` writes them for a simple request, and `nosniff`) and
+//! records request metrics under the route template itself; preflight
+//! `OPTIONS` requests still go through the `CorsLayer`. Tile routes skip the
+//! request-body limit (they read no body), its problem+json mapping, and the
+//! debug-level `TraceLayer` spans. axum clones a route's whole middleware
+//! stack for every request (the `CorsLayer` allocates, the shared `AppState`
+//! is nine `Arc`s), so the tile routes' state is one `Arc` and their stack
+//! is empty; see docs/benchmarks.md (tiles) for what it bought.
+
+use std::sync::Arc;
+use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{Path, RawPathParams, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::Response;
-use axum::Json;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, options};
+use axum::{Json, Router};
 use envatlas_tiles::{TileCoord, TileEncoding};
 use serde_json::{json, Value};
+use tower_http::cors::CorsLayer;
 
 use super::error::ApiError;
 use super::extract::BaseUrl;
+use super::negotiate::{accepts_gzip, not_modified};
 use crate::app::AppState;
 use crate::tileset::{TileRequest, TilesetError, MAX_ZOOM, MIN_ZOOM};
 
@@ -61,48 +79,18 @@ fn tileset_error(e: TilesetError) -> ApiError {
     }
 }
 
-fn accepts_gzip(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::ACCEPT_ENCODING)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|part| {
-            let mut it = part.split(';');
-            let name = it.next().unwrap_or("").trim();
-            let refused = it.any(|p| {
-                matches!(
-                    p.trim().strip_prefix("q=").map(str::trim),
-                    Some("0" | "0.0" | "0.00" | "0.000")
-                )
-            });
-            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
-        })
-}
-
-fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
-    headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| {
-            let t = t.trim();
-            t == "*" || t.trim_start_matches("W/") == etag
-        })
-}
-
 /// Serves one tile of one or more layers, with ETag, gzip and caching headers.
 ///
 /// This is the hot route (a map view asks for dozens of tiles at once), so the
 /// response is assembled directly: headers borrowed from the request, the
 /// cached bytes shared (`Bytes`), no intermediate header maps.
 async fn serve_tile(
-    state: &AppState,
+    routes: &TileRoutes,
     headers: &HeaderMap,
     layers: &[&str],
     tile: TileCoord,
 ) -> Result<Response, ApiError> {
+    let state = &routes.app;
     let gzip = accepts_gzip(headers);
     let encoding = if gzip {
         TileEncoding::Gzip
@@ -116,7 +104,7 @@ async fn serve_tile(
     let etag = request.etag();
     if not_modified(headers, &etag) {
         return Ok(with_headers(
-            state,
+            routes,
             StatusCode::NOT_MODIFIED,
             etag,
             Body::empty(),
@@ -136,7 +124,7 @@ async fn serve_tile(
     };
     if bytes.is_empty() {
         return Ok(with_headers(
-            state,
+            routes,
             StatusCode::NO_CONTENT,
             etag,
             Body::empty(),
@@ -144,7 +132,7 @@ async fn serve_tile(
         ));
     }
     Ok(with_headers(
-        state,
+        routes,
         StatusCode::OK,
         etag,
         Body::from(bytes),
@@ -153,9 +141,9 @@ async fn serve_tile(
 }
 
 /// A tile response: status, body, and the tile headers (`ETag`, `Cache-Control`,
-/// `Vary`; for a body its type and encoding).
+/// `Vary`; for a body its type and encoding). `nosniff` is added by [`observed`].
 fn with_headers(
-    state: &AppState,
+    routes: &TileRoutes,
     status: StatusCode,
     etag: String,
     body: Body,
@@ -164,13 +152,11 @@ fn with_headers(
     let mut response = Response::new(body);
     *response.status_mut() = status;
     let h = response.headers_mut();
-    h.reserve(5);
+    h.reserve(8);
     if let Ok(v) = HeaderValue::try_from(etag) {
         h.insert(header::ETAG, v);
     }
-    let cache_control = HeaderValue::from_str(&state.config.tiles.cache_control)
-        .unwrap_or(HeaderValue::from_static("no-cache"));
-    h.insert(header::CACHE_CONTROL, cache_control);
+    h.insert(header::CACHE_CONTROL, routes.cache_control.clone());
     h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     if status == StatusCode::OK {
         h.insert(header::CONTENT_TYPE, HeaderValue::from_static(MVT));
@@ -189,36 +175,110 @@ fn param<'a>(params: &'a RawPathParams, name: &str) -> Result<&'a str, ApiError>
         .ok_or_else(|| ApiError::bad_param(name, format!("missing path segment {{{name}}}")))
 }
 
+/// What the tile routes share: the application state and the headers that
+/// are the same for every tile, built once.
+pub struct TileRoutes {
+    app: AppState,
+    cache_control: HeaderValue,
+}
+
+/// Route templates, as `/metrics` labels them.
+const XYZ_ROUTE: &str = "/tiles/{layers}/{z}/{x}/{y}";
+const OGC_ROUTE: &str = "/api/collections/{id}/tiles/{set}/{z}/{row}/{col}";
+
+/// The tile routes with their own, short middleware stack (see the module
+/// docs); merged into the main router by [`super::router`].
+pub fn routes(state: AppState, cors: CorsLayer) -> Router {
+    let cache_control = HeaderValue::from_str(&state.config.tiles.cache_control)
+        .unwrap_or(HeaderValue::from_static("no-cache"));
+    let shared = Arc::new(TileRoutes {
+        app: state,
+        cache_control,
+    });
+    // The CorsLayer answers preflights itself; the handler is never called.
+    let preflight = options(|| async { StatusCode::NO_CONTENT }).layer(cors);
+    Router::new()
+        .route(XYZ_ROUTE, get(xyz_tile).merge(preflight.clone()))
+        .route(OGC_ROUTE, get(ogc_tile).merge(preflight))
+        .method_not_allowed_fallback(super::method_not_allowed)
+        .with_state(shared)
+}
+
+/// The `Vary` value the `CorsLayer` adds (its default: the preflight headers).
+const CORS_VARY: &str = "origin, access-control-request-method, access-control-request-headers";
+
+/// Records the request under its route template, as the metrics middleware
+/// of the other routes does.
+fn observed(
+    routes: &TileRoutes,
+    route: &str,
+    method: &axum::http::Method,
+    started: Instant,
+    result: Result<Response, ApiError>,
+) -> Response {
+    let mut response = result.unwrap_or_else(IntoResponse::into_response);
+    let h = response.headers_mut();
+    h.append(header::VARY, HeaderValue::from_static(CORS_VARY));
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    routes.app.metrics.observe(
+        method.as_str(),
+        route,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    response
+}
+
 /// `GET /tiles/{layers}/{z}/{x}/{y}[.mvt|.pbf]` (XYZ: y from the north).
 pub async fn xyz_tile(
-    State(state): State<AppState>,
+    State(routes): State<Arc<TileRoutes>>,
     params: RawPathParams,
     request: Request,
-) -> Result<Response, ApiError> {
-    let ids = layer_ids(param(&params, "layers")?)?;
-    let tile = tile_coord(
-        &state,
-        param(&params, "z")?,
-        param(&params, "x")?,
-        param(&params, "y")?,
-    )?;
-    serve_tile(&state, request.headers(), &ids, tile).await
+) -> Response {
+    let started = Instant::now();
+    // The body is not `Sync`: hold only the head across the await.
+    let (head, _) = request.into_parts();
+    let result = async {
+        let ids = layer_ids(param(&params, "layers")?)?;
+        let tile = tile_coord(
+            &routes.app,
+            param(&params, "z")?,
+            param(&params, "x")?,
+            param(&params, "y")?,
+        )?;
+        serve_tile(&routes, &head.headers, &ids, tile).await
+    }
+    .await;
+    observed(&routes, XYZ_ROUTE, &head.method, started, result)
 }
 
 /// `GET /api/collections/{id}/tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}`: z/y/x.
 pub async fn ogc_tile(
-    State(state): State<AppState>,
+    State(routes): State<Arc<TileRoutes>>,
     params: RawPathParams,
     request: Request,
-) -> Result<Response, ApiError> {
-    check_matrix_set(param(&params, "set")?)?;
-    let tile = tile_coord(
-        &state,
-        param(&params, "z")?,
-        param(&params, "col")?,
-        param(&params, "row")?,
-    )?;
-    serve_tile(&state, request.headers(), &[param(&params, "id")?], tile).await
+) -> Response {
+    let started = Instant::now();
+    let (head, _) = request.into_parts();
+    let result = async {
+        check_matrix_set(param(&params, "set")?)?;
+        let tile = tile_coord(
+            &routes.app,
+            param(&params, "z")?,
+            param(&params, "col")?,
+            param(&params, "row")?,
+        )?;
+        serve_tile(&routes, &head.headers, &[param(&params, "id")?], tile).await
+    }
+    .await;
+    observed(&routes, OGC_ROUTE, &head.method, started, result)
 }
 
 fn check_matrix_set(id: &str) -> Result<(), ApiError> {
@@ -384,36 +444,4 @@ pub async fn web_mercator_quad(Path(id): Path<String>) -> Result<Json<Value>, Ap
         "boundingBox": {"lowerLeft": [-HALF, -HALF], "upperRight": [HALF, HALF], "crs": "http://www.opengis.net/def/crs/EPSG/0/3857"},
         "tileMatrices": matrices,
     })))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn gzip_negotiation_follows_accept_encoding() {
-        let mut h = HeaderMap::new();
-        assert!(!accepts_gzip(&h));
-        h.insert(
-            header::ACCEPT_ENCODING,
-            HeaderValue::from_static("br, gzip;q=0.8"),
-        );
-        assert!(accepts_gzip(&h));
-        h.insert(
-            header::ACCEPT_ENCODING,
-            HeaderValue::from_static("gzip;q=0, br"),
-        );
-        assert!(!accepts_gzip(&h));
-    }
-
-    #[test]
-    fn etags_match_weak_and_lists() {
-        let mut h = HeaderMap::new();
-        h.insert(
-            header::IF_NONE_MATCH,
-            HeaderValue::from_static("\"a\", W/\"b\""),
-        );
-        assert!(not_modified(&h, "\"b\""));
-        assert!(!not_modified(&h, "\"c\""));
-    }
 }

@@ -3,7 +3,8 @@
 //!
 //! - [`rules`]: per-layer tile rules (minimum zoom, low-zoom properties, thinning).
 //! - `prepared`: what is derived once per layer version (property masks, Web
-//!   Mercator points, pre-thinned point grids per zoom).
+//!   Mercator points in Z-order, pre-thinned point grids per zoom, property
+//!   values encoded once).
 //! - `feature`: an atlas feature seen by the tile builder.
 //!
 //! Tiles are cut from the in-memory layers: R-tree candidates of the buffered
@@ -197,19 +198,26 @@ impl Tileset {
         }
         if let Some(grid) = prepared.grid(layer, z, &self.options) {
             let mut placed = Vec::new();
-            let points = prepared.points(layer).unwrap_or(&[]);
+            let set = prepared.points(layer);
+            let points = set.map_or(&[][..], |s| s.points.as_slice());
             if grid.select(
                 points,
                 builder.tile(),
                 prepared.rules.max_features,
                 &mut placed,
             ) {
+                if let Some(table) = prepared.encoded(layer, z) {
+                    builder.add_encoded_points(layer.id(), &prepared.rules, &mut placed, table)?;
+                    return Ok(());
+                }
                 let features = layer.features();
+                let order = set.map_or(&[][..], |s| s.features.as_slice());
                 let kept = self.kept(&prepared, z);
                 let mut items: Vec<_> = placed
                     .iter()
                     .filter_map(|p| {
-                        let feature = features.get(p.index as usize)?;
+                        let i = *order.get(p.index as usize)?;
+                        let feature = features.get(i as usize)?;
                         let f = AtlasFeature {
                             feature,
                             schema: &layer.schema,
@@ -267,7 +275,8 @@ impl Tileset {
         self.cache.stats()
     }
 
-    /// Heap bytes of the prepared data (Web Mercator points, point grids).
+    /// Heap bytes of the prepared data (Web Mercator points, point grids,
+    /// encoded properties).
     pub fn prepared_bytes(&self) -> usize {
         self.prepared.heap_bytes()
     }
