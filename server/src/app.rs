@@ -125,7 +125,7 @@ pub async fn start(config: Config) -> Result<AppState, StartError> {
     };
     let monitoring = Arc::new(crate::monitoring::Monitor::new(
         store.monitoring(),
-        atlas.layer(crate::monitoring::monitor::STATIONS).as_deref(),
+        atlas.clone(),
         &config,
         hj212,
     ));

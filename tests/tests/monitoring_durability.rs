@@ -1,78 +1,20 @@
-//! Acknowledged = committed: the real binary ingests HJ 212 uploads over TCP, is killed
-//! with SIGKILL mid-stream, restarts, and every acknowledged reading is there.
+//! Acknowledged = committed, on both stores: the real binary ingests HJ 212 uploads
+//! over TCP, is killed with SIGKILL mid-stream, restarts on the same data (directory
+//! or PostGIS database), and every acknowledged reading is there.
+//!
+//! The PostGIS variant never skips: without `ENVATLAS_TEST_DATABASE_URL` it fails
+//! (as every PostGIS test does, see `envatlas_tests::postgis`).
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::io::Write;
+use std::net::TcpStream;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use envatlas_server::monitoring::hj212::command::DataCommand;
-use envatlas_server::monitoring::hj212::{data_reply, Cp, Packet, PollutantValues, ReadingKind};
-use envatlas_tests::{copy_sample, get_json, sample_dir};
-
-const MN: &str = "511527320000000000000001";
-
-/// The `envatlas` binary, built (or brought up to date) first.
-fn binary() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["build", "-p", "envatlas-server", "--bin", "envatlas"])
-        .current_dir(&root)
-        .status()
-        .expect("cargo build");
-    assert!(status.success());
-    root.join("target").join("debug").join("envatlas")
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("port")
-}
-
-fn serve(bin: &Path, dir: &Path, http: u16, hj212: u16) -> Child {
-    let mut child = Command::new(bin)
-        .args(["serve", "--listen", &format!("127.0.0.1:{http}")])
-        .args(["--hj212-listen", &format!("127.0.0.1:{hj212}")])
-        .arg("--data-dir")
-        .arg(dir)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn envatlas");
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(120) {
-        if TcpStream::connect(("127.0.0.1", hj212)).is_ok()
-            && get_json(&format!("http://127.0.0.1:{http}/health")).is_ok_and(|(s, _)| s == 200)
-        {
-            return child;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("the server did not start");
-}
-
-fn packet(i: i64) -> Packet {
-    let base = time::macros::datetime!(2026-11-10 08:00:00);
-    let at = base + time::Duration::seconds(i);
-    let mut cp = Cp {
-        data_time: Some(at),
-        ..Cp::default()
-    };
-    let mut p = PollutantValues::new("w01018");
-    p.values = vec![(ReadingKind::Rtd, i as f64)];
-    p.flag = Some("N".into());
-    cp.pollutants.push(p);
-    Packet::upload("32", DataCommand::RealTime, "123456", MN, at, cp)
-}
+use envatlas_server::monitoring::hj212::data_reply;
+use envatlas_tests::hj212::{binary, frame, free_port, rtd_upload, spawn_server, SAMPLE_MN};
+use envatlas_tests::{copy_sample, get_json, sample_dir, TestDatabase};
 
 /// Sends uploads one after another; records the index of each acknowledged one.
 fn ingest(port: u16, acked: Arc<Mutex<Vec<i64>>>, stop: Arc<AtomicBool>, first: i64) {
@@ -80,16 +22,16 @@ fn ingest(port: u16, acked: Arc<Mutex<Vec<i64>>>, stop: Arc<AtomicBool>, first: 
         return;
     };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let base = time::macros::datetime!(2026-11-10 08:00:00);
     let mut i = first;
     while !stop.load(Ordering::Relaxed) {
-        let p = packet(i);
-        let Ok(frame) = p.encode() else { return };
-        if stream.write_all(frame.as_bytes()).is_err() {
+        let p = rtd_upload(SAMPLE_MN, base + time::Duration::seconds(i), i as f64);
+        if stream.write_all(frame(&p).as_bytes()).is_err() {
             return;
         }
         let Ok(expected) = data_reply(&p) else { return };
         let mut got = vec![0u8; expected.len()];
-        if stream.read_exact(&mut got).is_err() || got != expected.as_bytes() {
+        if std::io::Read::read_exact(&mut stream, &mut got).is_err() || got != expected.as_bytes() {
             return;
         }
         if let Ok(mut a) = acked.lock() {
@@ -99,13 +41,12 @@ fn ingest(port: u16, acked: Arc<Mutex<Vec<i64>>>, stop: Arc<AtomicBool>, first: 
     }
 }
 
-#[test]
-fn every_acknowledged_reading_survives_sigkill() {
+/// Ingests from four devices, SIGKILLs the server mid-stream, restarts it on the
+/// same store and checks that every acknowledged reading is stored.
+fn every_acknowledged_reading_survives_sigkill_on(data_dir: &Path, database_url: Option<&str>) {
     let bin = binary();
-    let dir = tempfile::tempdir().expect("tempdir");
-    copy_sample(&sample_dir(), dir.path()).expect("copy sample");
     let (http, hj212) = (free_port(), free_port());
-    let mut child = serve(&bin, dir.path(), http, hj212);
+    let mut child = spawn_server(&bin, data_dir, database_url, http, hj212);
     let acked = Arc::new(Mutex::new(Vec::new()));
     let stop = Arc::new(AtomicBool::new(false));
     // Four devices at once (one connection each), so group commits hold several uploads.
@@ -130,13 +71,13 @@ fn every_acknowledged_reading_survives_sigkill() {
         acked.len()
     );
 
-    let mut child = serve(&bin, dir.path(), http, hj212);
-    let (status, body) = get_json(&format!(
+    let mut child = spawn_server(&bin, data_dir, database_url, http, hj212);
+    let answer = get_json(&format!(
         "http://127.0.0.1:{http}/api/monitoring/stations/ms-0001/series?pollutant=w01018&kind=rtd&from=2026-10-01T00:00:00Z&to=2026-12-31T00:00:00Z"
-    ))
-    .expect("series");
+    ));
     let _ = child.kill();
     let _ = child.wait();
+    let (status, body) = answer.expect("series");
     assert_eq!(status, 200);
     let stored: std::collections::HashSet<i64> = body["points"]
         .as_array()
@@ -157,4 +98,20 @@ fn every_acknowledged_reading_survives_sigkill() {
         missing.len()
     );
     assert!(missing.is_empty(), "acknowledged but lost: {missing:?}");
+}
+
+#[test]
+fn every_acknowledged_reading_survives_sigkill() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_sample(&sample_dir(), dir.path()).expect("copy sample");
+    every_acknowledged_reading_survives_sigkill_on(dir.path(), None);
+}
+
+#[test]
+fn every_acknowledged_reading_survives_sigkill_on_postgis() {
+    // Fails (never skips) without ENVATLAS_TEST_DATABASE_URL.
+    let database = TestDatabase::create().expect("test database");
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_sample(&sample_dir(), dir.path()).expect("copy sample");
+    every_acknowledged_reading_survives_sigkill_on(dir.path(), Some(&database.url));
 }

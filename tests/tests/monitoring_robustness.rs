@@ -8,15 +8,13 @@ use std::net::TcpStream;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use envatlas_server::monitoring::hj212::command::DataCommand;
-use envatlas_server::monitoring::hj212::{data_reply, Cp, Packet, PollutantValues, ReadingKind};
-use envatlas_tests::{get, get_json, TestServer};
+use envatlas_tests::hj212::{self, acknowledged, frame, SAMPLE_MN as MN};
+use envatlas_tests::{get, TestServer};
 use time::macros::datetime;
 use time::PrimitiveDateTime;
 
 /// ms-0001 of the sample: a sewage plant's online monitor.
 const STATION: &str = "ms-0001";
-const MN: &str = "511527320000000000000001";
 
 fn server(idle_timeout_s: u64, max_connections: usize) -> TestServer {
     TestServer::start_with(move |c| {
@@ -28,58 +26,12 @@ fn server(idle_timeout_s: u64, max_connections: usize) -> TestServer {
 }
 
 fn connect(s: &TestServer) -> TcpStream {
-    let addr = s.state.monitoring.hj212_addr.expect("hj212 listening");
-    let stream = TcpStream::connect(addr).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_millis(100)))
-        .expect("timeout");
-    stream
+    hj212::connect(s, Duration::from_millis(100))
 }
 
 /// An rtd COD upload at `at` (Beijing time).
-fn upload(at: PrimitiveDateTime, value: f64) -> Packet {
-    let mut cp = Cp {
-        data_time: Some(at),
-        ..Cp::default()
-    };
-    let mut p = PollutantValues::new("w01018");
-    p.values = vec![(ReadingKind::Rtd, value)];
-    p.flag = Some("N".into());
-    cp.pollutants.push(p);
-    Packet::upload("32", DataCommand::RealTime, "123456", MN, at, cp)
-}
-
-fn frame(p: &Packet) -> String {
-    p.encode().expect("encode")
-}
-
-/// The next line the server sends, or `None` if the connection closes or `wait` passes.
-fn reply(stream: &mut TcpStream, wait: Duration) -> Option<String> {
-    let deadline = Instant::now() + wait;
-    let mut got = Vec::new();
-    let mut byte = [0u8; 1];
-    while Instant::now() < deadline {
-        match stream.read(&mut byte) {
-            Ok(0) => return None,
-            Ok(_) => {
-                got.push(byte[0]);
-                if got.ends_with(b"\r\n") {
-                    return String::from_utf8(got).ok();
-                }
-            }
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-            Err(_) => return None,
-        }
-    }
-    None
-}
-
-/// Sends `p` and checks its exact 9014 reply comes back.
-fn acknowledged(stream: &mut TcpStream, p: &Packet) -> bool {
-    if stream.write_all(frame(p).as_bytes()).is_err() {
-        return false;
-    }
-    reply(stream, Duration::from_secs(5)) == Some(data_reply(p).expect("reply"))
+fn upload(at: PrimitiveDateTime, value: f64) -> envatlas_server::monitoring::hj212::Packet {
+    hj212::rtd_upload(MN, at, value)
 }
 
 /// How long until the server closes `stream` (EOF or reset), `None` if not within `wait`.
@@ -98,12 +50,11 @@ fn closed_within(stream: &mut TcpStream, wait: Duration) -> Option<Duration> {
 }
 
 fn rtd_points(s: &TestServer, from: &str, to: &str) -> Vec<serde_json::Value> {
-    let (status, body) = get_json(&s.url(&format!(
-        "/api/monitoring/stations/{STATION}/series?pollutant=w01018&kind=rtd&from={from}&to={to}"
-    )))
-    .expect("series");
-    assert_eq!(status, 200, "{body}");
-    body["points"].as_array().cloned().unwrap_or_default()
+    hj212::series_points(
+        &s.url(""),
+        STATION,
+        &format!("pollutant=w01018&kind=rtd&from={from}&to={to}"),
+    )
 }
 
 #[test]
@@ -274,7 +225,7 @@ fn abrupt_disconnects_do_not_hurt_the_server_or_lose_acknowledged_readings() {
 
 /// A connection with a 4 KiB receive window, so replies back up quickly.
 fn connect_small_window(s: &TestServer) -> TcpStream {
-    let addr = s.state.monitoring.hj212_addr.expect("hj212 listening");
+    let addr = hj212::hj212_addr(s);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

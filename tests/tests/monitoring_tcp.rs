@@ -1,22 +1,20 @@
 //! HJ 212-2017 over TCP against a real server: every CN, exact replies and CRC, split
 //! packets, bad CRC, lenient cases, resynchronisation, unknown MNs, strict mode.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use envatlas_server::monitoring::hj212::command::DataCommand;
 use envatlas_server::monitoring::hj212::{
-    crc16, data_reply, frame_segment, parse_packet, split_packet, Cp, Mode, Packet,
-    PollutantValues, ReadingKind,
+    crc16, data_reply, frame_segment, parse_packet, split_packet, Cp, Mode, Packet, ReadingKind,
 };
-use envatlas_tests::{get_json, TestServer};
+use envatlas_tests::hj212::{self, reply, upload, SAMPLE_MN as MN};
+use envatlas_tests::TestServer;
 use time::macros::datetime;
-use time::PrimitiveDateTime;
 
 /// ms-0001 of the sample: a sewage plant's online monitor (COD, NH3-N, flow).
 const STATION: &str = "ms-0001";
-const MN: &str = "511527320000000000000001";
 
 fn server(mode: &str) -> TestServer {
     let mode = mode.to_string();
@@ -29,51 +27,7 @@ fn server(mode: &str) -> TestServer {
 }
 
 fn connect(s: &TestServer) -> TcpStream {
-    let addr = s.state.monitoring.hj212_addr.expect("hj212 listening");
-    let stream = TcpStream::connect(addr).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_millis(300)))
-        .expect("timeout");
-    stream
-}
-
-/// The next line the server sends, or `None` within `wait`.
-fn reply(stream: &mut TcpStream, wait: Duration) -> Option<String> {
-    let deadline = Instant::now() + wait;
-    let mut got = Vec::new();
-    let mut byte = [0u8; 1];
-    while Instant::now() < deadline {
-        match stream.read(&mut byte) {
-            Ok(0) => return None,
-            Ok(_) => {
-                got.push(byte[0]);
-                if got.ends_with(b"\r\n") {
-                    return String::from_utf8(got).ok();
-                }
-            }
-            Err(_) => continue,
-        }
-    }
-    None
-}
-
-fn upload(
-    command: DataCommand,
-    mn: &str,
-    at: PrimitiveDateTime,
-    values: &[(&str, ReadingKind, f64)],
-) -> Packet {
-    let mut cp = Cp {
-        data_time: Some(at),
-        ..Cp::default()
-    };
-    for &(code, kind, v) in values {
-        let mut p = PollutantValues::new(code);
-        p.values = vec![(kind, v)];
-        p.flag = Some("N".into());
-        cp.pollutants.push(p);
-    }
-    Packet::upload("32", command, "123456", mn, at, cp)
+    hj212::connect(s, Duration::from_millis(300))
 }
 
 fn series(
@@ -83,12 +37,11 @@ fn series(
     from: &str,
     to: &str,
 ) -> Vec<serde_json::Value> {
-    let (status, body) = get_json(&s.url(&format!(
-        "/api/monitoring/stations/{STATION}/series?pollutant={pollutant}&kind={kind}&from={from}&to={to}"
-    )))
-    .expect("series");
-    assert_eq!(status, 200, "{body}");
-    body["points"].as_array().cloned().unwrap_or_default()
+    hj212::series_points(
+        &s.url(""),
+        STATION,
+        &format!("pollutant={pollutant}&kind={kind}&from={from}&to={to}"),
+    )
 }
 
 #[test]
@@ -96,11 +49,12 @@ fn every_data_command_is_stored_and_acknowledged_with_the_exact_reply() {
     let s = server("lenient");
     let mut stream = connect(&s);
     let at = datetime!(2026-11-01 08:00:00);
+    // The kind and, for interval kinds, the period its series is read with.
     let cases = [
         (DataCommand::RealTime, ReadingKind::Rtd, "rtd"),
-        (DataCommand::Minute, ReadingKind::Avg, "avg"),
-        (DataCommand::Hourly, ReadingKind::Max, "max"),
-        (DataCommand::Daily, ReadingKind::Min, "min"),
+        (DataCommand::Minute, ReadingKind::Avg, "avg&period=minute"),
+        (DataCommand::Hourly, ReadingKind::Max, "max&period=hour"),
+        (DataCommand::Daily, ReadingKind::Min, "min&period=day"),
     ];
     for (i, (cmd, kind, _)) in cases.iter().enumerate() {
         let p = upload(*cmd, MN, at, &[("w01018", *kind, 10.0 + i as f64)]);
@@ -355,4 +309,73 @@ fn simulator_uploads_are_all_acknowledged() {
         .expect("simulate");
     assert!(report.packets > 20, "{report}");
     assert_eq!(report.replies, report.packets, "{report}");
+}
+
+#[test]
+fn minute_hourly_and_daily_averages_at_the_same_time_are_all_kept() {
+    let s = server("lenient");
+    let mut stream = connect(&s);
+    // 00:00 Beijing: the start of a minute interval, of an hour and of a day.
+    let at = datetime!(2026-11-05 00:00:00);
+    let sent = [
+        (DataCommand::Minute, 11.0, "minute"),
+        (DataCommand::Hourly, 22.0, "hour"),
+        (DataCommand::Daily, 33.0, "day"),
+    ];
+    for (cmd, value, _) in sent {
+        let p = upload(cmd, MN, at, &[("w01018", ReadingKind::Avg, value)]);
+        assert!(hj212::acknowledged(&mut stream, &p), "{cmd:?}");
+    }
+    // 00:00 Beijing is 16:00 UTC the day before.
+    let window = "from=2026-11-04T16:00:00Z&to=2026-11-04T16:00:01Z";
+    for (cmd, value, period) in sent {
+        let points = series(
+            &s,
+            "w01018",
+            &format!("avg&period={period}"),
+            "2026-11-04T16:00:00Z",
+            "2026-11-04T16:00:01Z",
+        );
+        assert_eq!(points.len(), 1, "{cmd:?}: {points:?}");
+        assert_eq!(points[0]["value"], value, "{cmd:?}");
+        assert_eq!(points[0]["time"], "2026-11-04T16:00:00Z");
+    }
+    // Without `period`, an interval kind reads the hourly values (the contracts'
+    // meaning of `avg`).
+    let points = hj212::series_points(
+        &s.url(""),
+        STATION,
+        &format!("pollutant=w01018&kind=avg&{window}"),
+    );
+    assert_eq!(points.len(), 1, "{points:?}");
+    assert_eq!(points[0]["value"], 22.0);
+    // A real-time kind has no other period.
+    let (status, _) = envatlas_tests::get_json(&s.url(&format!(
+        "/api/monitoring/stations/{STATION}/series?pollutant=w01018&kind=rtd&period=hour&{window}"
+    )))
+    .expect("series");
+    assert_eq!(status, 400);
+    // Stored with their periods, so a restart replays each with the right basis.
+    let rt = tokio::runtime::Runtime::new().expect("rt");
+    let stored = rt
+        .block_on(
+            s.state
+                .store
+                .monitoring()
+                .readings_since(datetime!(2026-11-04 16:00 UTC)),
+        )
+        .expect("readings");
+    let mut periods: Vec<&str> = stored
+        .iter()
+        .filter(|o| {
+            let r = &o.reading;
+            r.station_id == STATION
+                && r.kind == "avg"
+                && r.pollutant == "w01018"
+                && r.time == datetime!(2026-11-04 16:00 UTC)
+        })
+        .map(|o| o.period.as_str())
+        .collect();
+    periods.sort_unstable();
+    assert_eq!(periods, vec!["day", "hour", "minute"]);
 }

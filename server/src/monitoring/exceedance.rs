@@ -3,9 +3,10 @@
 //!
 //! Rules (docs/monitoring.md):
 //! - only `N`-flagged values count;
-//! - the basis picks the values: `rtd` real-time values, `hourly` hourly averages
-//!   (CN 2061, or `avg` rows without an interval: HTTP ingest and the sample's hourly
-//!   data), `daily` daily averages (CN 2031); minute data (CN 2051) is never compared;
+//! - the basis picks the values by their [`Period`]: `rtd` real-time values, `hourly`
+//!   hourly averages (CN 2061, or `avg` rows of the HTTP ingest and the sample's
+//!   hourly data), `daily` daily averages (CN 2031); minute data (CN 2051) is never
+//!   compared;
 //! - a limit at reference O2 compares the converted value: the device's `zs_` value
 //!   when it sent one, else `C × (21 − O2_ref) / (21 − O2_measured)` with the O2
 //!   (`a19001`) of the same station, kind and time; without either the value is skipped;
@@ -19,18 +20,21 @@ use std::collections::HashMap;
 use time::OffsetDateTime;
 
 use super::hj212::Interval;
-use crate::model::Reading;
-use crate::store::monitoring::{Basis, Exceedance, Limit};
+use crate::store::monitoring::{Basis, Exceedance, Limit, Period};
+
+pub use crate::store::monitoring::Observation;
 
 /// HJ 212 code of oxygen in flue gas.
 pub const OXYGEN: &str = "a19001";
 
-/// A reading as ingested, with the interval its command stands for (`None` when it
-/// came without one: HTTP ingest, seeding).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Observation {
-    pub reading: Reading,
-    pub interval: Option<Interval>,
+/// The period of the values of an HJ 212 data command.
+pub fn period_of(interval: Interval) -> Period {
+    match interval {
+        Interval::Instant => Period::Instant,
+        Interval::Minutes => Period::Minute,
+        Interval::Hour => Period::Hour,
+        Interval::Day => Period::Day,
+    }
 }
 
 /// `C_converted = C × (21 − O2_ref) / (21 − O2_measured)`; `None` when the measured
@@ -42,12 +46,12 @@ pub fn o2_corrected(value: f64, o2_measured: f64, o2_ref: f64) -> Option<f64> {
     Some(value * (21.0 - o2_ref) / (21.0 - o2_measured))
 }
 
-fn basis_accepts(basis: Basis, kind: &str, interval: Option<Interval>) -> bool {
+fn basis_accepts(basis: Basis, kind: &str, period: Period) -> bool {
     let plain = kind.strip_prefix("zs_").unwrap_or(kind);
     match basis {
         Basis::Rtd => plain == "rtd",
-        Basis::Hourly => plain == "avg" && matches!(interval, None | Some(Interval::Hour)),
-        Basis::Daily => plain == "avg" && interval == Some(Interval::Day),
+        Basis::Hourly => plain == "avg" && period == Period::Hour,
+        Basis::Daily => plain == "avg" && period == Period::Day,
     }
 }
 
@@ -87,7 +91,7 @@ pub fn compared_values(
         let Some(limit) = limit_of(&r.station_id, &r.pollutant) else {
             continue;
         };
-        if !basis_accepts(limit.basis, &r.kind, o.interval) {
+        if !basis_accepts(limit.basis, &r.kind, o.period) {
             continue;
         }
         let converted = r.kind.starts_with("zs_");
@@ -222,17 +226,14 @@ mod tests {
     const T0: OffsetDateTime = datetime!(2026-11-01 00:00 UTC);
 
     fn obs(pollutant: &str, kind: &str, hour: i64, value: f64, flag: &str) -> Observation {
-        Observation {
-            reading: Reading {
-                station_id: "ms-1".into(),
-                pollutant: pollutant.into(),
-                kind: kind.into(),
-                time: T0 + Duration::hours(hour),
-                value,
-                flag: flag.into(),
-            },
-            interval: None,
-        }
+        Observation::implied(crate::model::Reading {
+            station_id: "ms-1".into(),
+            pollutant: pollutant.into(),
+            kind: kind.into(),
+            time: T0 + Duration::hours(hour),
+            value,
+            flag: flag.into(),
+        })
     }
 
     fn limit(pollutant: &str, value: f64, basis: Basis, ref_o2: Option<f64>) -> Limit {
@@ -297,9 +298,9 @@ mod tests {
     fn hourly_basis_ignores_real_time_and_minute_values() {
         let l = limit("w01018", 100.0, Basis::Hourly, None);
         let mut minute = obs("w01018", "avg", 1, 500.0, "N");
-        minute.interval = Some(Interval::Minutes);
+        minute.period = period_of(Interval::Minutes);
         let mut hourly = obs("w01018", "avg", 2, 101.0, "N");
-        hourly.interval = Some(Interval::Hour);
+        hourly.period = period_of(Interval::Hour);
         let batch = [obs("w01018", "rtd", 0, 500.0, "N"), minute, hourly];
         let (_, t) = run(&batch, &l);
         assert_eq!(t.len(), 1);
@@ -351,7 +352,7 @@ mod tests {
     fn daily_and_real_time_bases_pick_their_values() {
         let l = limit("w01018", 20.0, Basis::Daily, None);
         let mut daily = obs("w01018", "avg", 0, 25.0, "N");
-        daily.interval = Some(Interval::Day);
+        daily.period = period_of(Interval::Day);
         let batch = [obs("w01018", "avg", 1, 50.0, "N"), daily];
         let (_, t) = run(&batch, &l);
         assert_eq!(t.len(), 1);

@@ -1,13 +1,13 @@
-//! The monitoring runtime shared through `AppState`: the station index (MN → station,
-//! station → source), the limits, the exceedance detector, last-seen times and the
-//! statuses as stored, the event channel, and the queue of the group-commit writer.
+//! The monitoring runtime shared through `AppState`: the live station index (MN →
+//! station, station → source; `stations.rs`), the limits, the exceedance detector,
+//! last-seen times and the statuses last computed, the event channel, and the queue
+//! of the group-commit writer.
 //!
 //! The engine sits behind a `std::sync::Mutex` that is only held for in-memory work,
 //! never across an `.await`.
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use time::{Duration, OffsetDateTime};
@@ -15,123 +15,21 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::events::{rfc3339, Event, EventData, EventKind};
 use super::exceedance::{compared_values, Detector, Observation, Transition};
+use super::stations::{LiveStations, StationIndex, StoredStatuses};
 use super::status::Status;
-use crate::atlas::Layer;
+use crate::atlas::Atlas;
 use crate::config::Config;
 use crate::store::monitoring::{Exceedance, IngestBatch, Limit, MonitoringStore};
 
-pub const STATIONS: &str = "monitoring_stations";
-pub const SOURCES: &str = "pollution_sources";
+pub use super::counters::Counters;
+pub use super::stations::{StationInfo, SOURCES, STATIONS};
 
 /// One unit of work for the writer: committed together with others, then acknowledged.
+/// Its readings are evaluated (exceedances, statuses) after the commit.
 #[derive(Debug)]
 pub struct Job {
-    pub observations: Vec<Observation>,
     pub batch: IngestBatch,
     pub ack: oneshot::Sender<Result<(), String>>,
-}
-
-/// A station as the monitor knows it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StationInfo {
-    pub id: String,
-    pub source_id: Option<String>,
-    pub county: String,
-}
-
-/// Counters exported on `/metrics`.
-#[derive(Debug, Default)]
-pub struct Counters {
-    pub connections: AtomicU64,
-    pub connections_refused: AtomicU64,
-    pub frames: AtomicU64,
-    pub bad_crc: AtomicU64,
-    pub skipped_bytes: AtomicU64,
-    pub bad_packets: AtomicU64,
-    pub lenient: AtomicU64,
-    pub unknown_mn: AtomicU64,
-    pub replies: AtomicU64,
-    pub readings: AtomicU64,
-    pub commits: AtomicU64,
-    pub commit_errors: AtomicU64,
-}
-
-impl Counters {
-    pub fn add(counter: &AtomicU64, n: u64) {
-        counter.fetch_add(n, Ordering::Relaxed);
-    }
-
-    /// The counters as Prometheus samples for `/metrics`.
-    pub fn samples(&self) -> Vec<crate::metrics::Sample> {
-        let c = |name, help, v: &AtomicU64| crate::metrics::Sample {
-            name,
-            help,
-            kind: "counter",
-            value: v.load(Ordering::Relaxed) as f64,
-        };
-        vec![
-            c(
-                "envatlas_hj212_connections_total",
-                "HJ 212 connections accepted.",
-                &self.connections,
-            ),
-            c(
-                "envatlas_hj212_connections_refused_total",
-                "HJ 212 connections refused (max_connections).",
-                &self.connections_refused,
-            ),
-            c(
-                "envatlas_hj212_frames_total",
-                "HJ 212 frames with a valid CRC.",
-                &self.frames,
-            ),
-            c(
-                "envatlas_hj212_bad_crc_total",
-                "HJ 212 frames refused for a bad CRC.",
-                &self.bad_crc,
-            ),
-            c(
-                "envatlas_hj212_skipped_bytes_total",
-                "Bytes skipped while resynchronising on ##.",
-                &self.skipped_bytes,
-            ),
-            c(
-                "envatlas_hj212_bad_packets_total",
-                "HJ 212 packets refused (parse errors, no data).",
-                &self.bad_packets,
-            ),
-            c(
-                "envatlas_hj212_lenient_total",
-                "HJ 212 packets accepted only in lenient mode.",
-                &self.lenient,
-            ),
-            c(
-                "envatlas_hj212_unknown_mn_total",
-                "HJ 212 uploads from unknown MNs (quarantined).",
-                &self.unknown_mn,
-            ),
-            c(
-                "envatlas_hj212_replies_total",
-                "HJ 212 data replies (9014) sent after commit.",
-                &self.replies,
-            ),
-            c(
-                "envatlas_monitoring_readings_total",
-                "Readings committed (TCP and HTTP ingest).",
-                &self.readings,
-            ),
-            c(
-                "envatlas_monitoring_commits_total",
-                "Group commits.",
-                &self.commits,
-            ),
-            c(
-                "envatlas_monitoring_commit_errors_total",
-                "Group commits that failed.",
-                &self.commit_errors,
-            ),
-        ]
-    }
 }
 
 #[derive(Debug, Default)]
@@ -140,10 +38,9 @@ pub(crate) struct Engine {
     pub limits: HashMap<(String, String), Limit>,
     pub open_per_station: HashMap<String, usize>,
     pub last_seen: HashMap<String, OffsetDateTime>,
-    /// Station statuses as stored in the layer.
+    /// Station statuses as last computed (the stored ones at start-up); offline and
+    /// online events are sent on their changes.
     pub status: HashMap<String, Status>,
-    /// Source statuses as stored in the layer.
-    pub source_status: HashMap<String, Status>,
     /// Episodes seen (station, pollutant, start), and their starts per source, for
     /// the risk score's recent-exceedance counts (`counts.rs`).
     pub episodes: HashSet<(String, String, i64)>,
@@ -172,6 +69,14 @@ impl Engine {
     }
 }
 
+/// What a status recomputation compares with.
+struct Restatus<'a> {
+    index: &'a StationIndex,
+    stored: &'a StoredStatuses,
+    now: OffsetDateTime,
+    emit: bool,
+}
+
 /// What evaluating a committed batch produced.
 #[derive(Debug, Default)]
 pub(crate) struct Outcome {
@@ -185,9 +90,7 @@ pub(crate) struct Outcome {
 pub struct Monitor {
     pub(crate) db: Arc<dyn MonitoringStore>,
     pub(crate) engine: Mutex<Engine>,
-    pub(crate) stations: HashMap<String, StationInfo>,
-    pub(crate) by_mn: HashMap<String, String>,
-    pub(crate) stations_of_source: HashMap<String, Vec<String>>,
+    pub(crate) live: LiveStations,
     pub(crate) offline_after: Duration,
     pub(crate) max_batch: usize,
     pub events: broadcast::Sender<Event>,
@@ -211,52 +114,20 @@ pub(crate) fn lock(m: &Mutex<Engine>) -> MutexGuard<'_, Engine> {
 }
 
 impl Monitor {
-    /// Indexes the stations of the loaded atlas; binds nothing yet.
+    /// Follows the stations of `atlas`; binds nothing yet.
     pub fn new(
         db: Arc<dyn MonitoringStore>,
-        stations: Option<&Layer>,
+        atlas: Arc<Atlas>,
         config: &Config,
         hj212: Option<tokio::net::TcpListener>,
     ) -> Self {
-        let mut index = HashMap::new();
-        let mut by_mn = HashMap::new();
-        let mut stations_of_source: HashMap<String, Vec<String>> = HashMap::new();
-        if let Some(layer) = stations {
-            let schema = &layer.schema;
-            for f in layer.features() {
-                let id = f.id.to_string();
-                let mn = f.text(schema, "mn");
-                if !mn.is_empty() {
-                    by_mn.insert(mn.to_string(), id.clone());
-                }
-                let source = Some(f.text(schema, "source_id"))
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string);
-                if let Some(s) = &source {
-                    stations_of_source
-                        .entry(s.clone())
-                        .or_default()
-                        .push(id.clone());
-                }
-                index.insert(
-                    id.clone(),
-                    StationInfo {
-                        id,
-                        source_id: source,
-                        county: f.text(schema, "county").to_string(),
-                    },
-                );
-            }
-        }
         let (queue, rx) = mpsc::channel(4096);
         let (events, _) = broadcast::channel(1024);
         let hj212_addr = hj212.as_ref().and_then(|l| l.local_addr().ok());
         Self {
             db,
             engine: Mutex::new(Engine::default()),
-            stations: index,
-            by_mn,
-            stations_of_source,
+            live: LiveStations::new(atlas),
             offline_after: Duration::seconds(
                 i64::try_from(config.monitoring.offline_after_s).unwrap_or(i64::MAX),
             ),
@@ -270,38 +141,41 @@ impl Monitor {
         }
     }
 
-    /// The station an MN belongs to.
-    pub fn station_of_mn(&self, mn: &str) -> Option<&str> {
-        self.by_mn.get(mn).map(String::as_str)
+    /// The stations as the atlas holds them now (rebuilt after a station edit).
+    pub fn stations(&self) -> Arc<StationIndex> {
+        self.live.index()
     }
 
-    pub fn station(&self, id: &str) -> Option<&StationInfo> {
-        self.stations.get(id)
+    /// The station an MN belongs to, now.
+    pub fn station_of_mn(&self, mn: &str) -> Option<String> {
+        self.stations().station_of_mn(mn).map(str::to_string)
+    }
+
+    /// A station as it is now.
+    pub fn station(&self, id: &str) -> Option<StationInfo> {
+        self.stations().station(id).cloned()
+    }
+
+    /// After this monitor's own status write took the stations layer from version
+    /// `before` to `after`: the index stays valid (see [`LiveStations::carry_over`]).
+    pub(crate) fn status_written(&self, before: u64, after: u64) {
+        self.live.carry_over(before, after);
     }
 
     /// Queues a job for the writer and waits until it is committed.
-    pub async fn submit(
-        &self,
-        observations: Vec<Observation>,
-        batch: IngestBatch,
-    ) -> Result<(), String> {
-        let rx = self.enqueue(observations, batch).await?;
+    pub async fn submit(&self, batch: IngestBatch) -> Result<(), String> {
+        let rx = self.enqueue(batch).await?;
         rx.await.map_err(|_| "the writer stopped".to_string())?
     }
 
     /// Queues a job; the receiver resolves once it is committed (or failed).
     pub async fn enqueue(
         &self,
-        observations: Vec<Observation>,
         batch: IngestBatch,
     ) -> Result<oneshot::Receiver<Result<(), String>>, String> {
         let (ack, rx) = oneshot::channel();
         self.queue
-            .send(Job {
-                observations,
-                batch,
-                ack,
-            })
+            .send(Job { batch, ack })
             .await
             .map_err(|_| "the writer stopped".to_string())?;
         Ok(rx)
@@ -337,15 +211,9 @@ impl Monitor {
         lock(&self.engine).open_per_station.clone()
     }
 
-    /// Records the statuses the layers hold at start-up.
-    pub(crate) fn set_stored_statuses(
-        &self,
-        stations: HashMap<String, Status>,
-        sources: HashMap<String, Status>,
-    ) {
-        let mut e = lock(&self.engine);
-        e.status = stations;
-        e.source_status = sources;
+    /// Records the station statuses the layer holds at start-up.
+    pub(crate) fn set_stored_statuses(&self, stations: HashMap<String, Status>) {
+        lock(&self.engine).status = stations;
     }
 
     /// Runs committed observations through the detector and recomputes the statuses
@@ -357,6 +225,8 @@ impl Monitor {
         now: OffsetDateTime,
         emit: bool,
     ) -> Outcome {
+        let index = self.stations();
+        let stored = StoredStatuses::of(self.live.atlas());
         let mut out = Outcome::default();
         let mut e = lock(&self.engine);
         let engine = &mut *e;
@@ -386,10 +256,10 @@ impl Monitor {
             let Some(t) = engine.detector.observe(c, limit) else {
                 continue;
             };
+            let source = |station: &str| index.source_of(station).map(str::to_string);
             let (kind, ex) = match t {
                 Transition::Opened(ex) => {
-                    let source = self.source_of(&ex.station_id);
-                    engine.record_episode(&ex, source.as_deref());
+                    engine.record_episode(&ex, source(&ex.station_id).as_deref());
                     *engine
                         .open_per_station
                         .entry(ex.station_id.clone())
@@ -409,7 +279,7 @@ impl Monitor {
                     kind,
                     data: EventData {
                         station_id: ex.station_id.clone(),
-                        source_id: self.source_of(&ex.station_id),
+                        source_id: source(&ex.station_id),
                         pollutant: Some(ex.pollutant.clone()),
                         time: rfc3339(c.time),
                         value: Some(c.value),
@@ -419,88 +289,99 @@ impl Monitor {
             }
             out.exceedances.push(ex);
         }
-        self.restatus(engine, touched, now, emit, &mut out);
+        let change = Restatus {
+            index: &index,
+            stored: &stored,
+            now,
+            emit,
+        };
+        self.restatus(engine, &change, touched, HashSet::new(), &mut out);
         out
     }
 
-    /// Recomputes the statuses of every station (the offline ticker).
+    /// Recomputes the status of every station and source (the offline ticker; also
+    /// what writes the status of features created or reloaded meanwhile).
     pub(crate) fn tick(&self, now: OffsetDateTime) -> Outcome {
+        let index = self.stations();
+        let stored = StoredStatuses::of(self.live.atlas());
         let mut out = Outcome::default();
         let mut e = lock(&self.engine);
-        let all: HashSet<String> = self.stations.keys().cloned().collect();
-        self.restatus(&mut e, all, now, true, &mut out);
+        let stations: HashSet<String> = index.station_ids().cloned().collect();
+        let sources: HashSet<String> = index.source_ids().cloned().collect();
+        let change = Restatus {
+            index: &index,
+            stored: &stored,
+            now,
+            emit: true,
+        };
+        self.restatus(&mut e, &change, stations, sources, &mut out);
         out
     }
 
-    fn source_of(&self, station: &str) -> Option<String> {
-        self.stations.get(station).and_then(|s| s.source_id.clone())
-    }
-
+    /// New statuses of `stations` and of their sources (plus `sources`): a status is
+    /// written when it differs from the one the layer holds now; offline/online
+    /// events follow the statuses last computed.
     fn restatus(
         &self,
         engine: &mut Engine,
+        r: &Restatus<'_>,
         stations: HashSet<String>,
-        now: OffsetDateTime,
-        emit: bool,
+        mut sources: HashSet<String>,
         out: &mut Outcome,
     ) {
-        let mut sources: HashSet<String> = HashSet::new();
         for s in stations {
-            if !self.stations.contains_key(&s) {
+            if !r.index.contains(&s) {
                 continue;
             }
             let exceeding = engine.open_per_station.get(&s).copied().unwrap_or(0) > 0;
             let new = Status::of_station(
                 engine.last_seen.get(&s).copied(),
                 exceeding,
-                now,
+                r.now,
                 self.offline_after,
             );
-            let old = engine.status.get(&s).copied().unwrap_or(Status::NoData);
-            if new == old {
-                continue;
-            }
-            engine.status.insert(s.clone(), new);
-            if emit && (new == Status::Offline) != (old == Status::Offline) {
+            let old = engine
+                .status
+                .insert(s.clone(), new)
+                .unwrap_or(Status::NoData);
+            let source = r.index.source_of(&s).map(str::to_string);
+            if r.emit && new != old && (new == Status::Offline || old == Status::Offline) {
                 let kind = if new == Status::Offline {
                     EventKind::StationOffline
                 } else {
                     EventKind::StationOnline
                 };
-                if new == Status::Offline || old == Status::Offline {
-                    out.events.push(Event {
-                        kind,
-                        data: EventData {
-                            station_id: s.clone(),
-                            source_id: self.source_of(&s),
-                            pollutant: None,
-                            time: rfc3339(now),
-                            value: None,
-                            limit: None,
-                        },
-                    });
-                }
+                out.events.push(Event {
+                    kind,
+                    data: EventData {
+                        station_id: s.clone(),
+                        source_id: source.clone(),
+                        pollutant: None,
+                        time: rfc3339(r.now),
+                        value: None,
+                        limit: None,
+                    },
+                });
             }
-            if let Some(src) = self.source_of(&s) {
-                sources.insert(src);
+            let stored = r.stored.station(&s);
+            if new != old || stored.is_some_and(|st| st != new) {
+                sources.extend(source);
             }
-            out.stations.push((s, new));
+            if stored.is_some_and(|st| st != new) {
+                out.stations.push((s, new));
+            }
         }
         for src in sources {
-            let statuses = self
-                .stations_of_source
-                .get(&src)
-                .into_iter()
-                .flatten()
-                .map(|s| engine.status.get(s).copied().unwrap_or(Status::NoData));
-            let new = Status::worst(statuses);
-            let old = engine
-                .source_status
-                .get(&src)
-                .copied()
-                .unwrap_or(Status::NoData);
-            if new != old {
-                engine.source_status.insert(src.clone(), new);
+            let Some(stored) = r.stored.source(&src) else {
+                continue;
+            };
+            let new = Status::worst(
+                r.index
+                    .stations_of(&src)
+                    .iter()
+                    .map(|s| engine.status.get(s).copied().unwrap_or(Status::NoData)),
+            );
+            if new != stored {
                 out.sources.push((src, new));
             }
         }
@@ -510,11 +391,11 @@ impl Monitor {
 
     /// Restores open exceedances read from the store.
     pub(crate) fn restore(&self, open: Vec<Exceedance>) {
+        let index = self.stations();
         let mut e = lock(&self.engine);
         for ex in open {
             let station = ex.station_id.clone();
-            let source = self.source_of(&station);
-            e.record_episode(&ex, source.as_deref());
+            e.record_episode(&ex, index.source_of(&station));
             let before = e.detector.open().count();
             e.detector.restore(ex);
             if e.detector.open().count() > before {
@@ -525,10 +406,10 @@ impl Monitor {
 
     /// Remembers stored episodes (start-up) for the recent-exceedance counts.
     pub(crate) fn remember(&self, episodes: &[Exceedance]) {
+        let index = self.stations();
         let mut e = lock(&self.engine);
         for ex in episodes {
-            let source = self.source_of(&ex.station_id);
-            e.record_episode(ex, source.as_deref());
+            e.record_episode(ex, index.source_of(&ex.station_id));
         }
     }
 

@@ -14,7 +14,6 @@ use std::time::Duration as StdDuration;
 use time::{Duration, OffsetDateTime};
 use tokio::sync::mpsc;
 
-use super::exceedance::Observation;
 use super::limits::default_limits;
 use super::monitor::{Job, Outcome, SOURCES, STATIONS};
 use super::status::Status;
@@ -90,20 +89,9 @@ async fn init(state: &AppState) -> Result<(), StoreError> {
         *t = (*t).max(r.time);
     }
     m.seed_last_seen(seen);
-    m.set_stored_statuses(
-        stored_statuses(state, STATIONS),
-        stored_statuses(state, SOURCES),
-    );
+    m.set_stored_statuses(stored_statuses(state, STATIONS));
     let now = OffsetDateTime::now_utc();
-    let recent: Vec<Observation> =
-        m.db.readings_since(now - REPLAY)
-            .await?
-            .into_iter()
-            .map(|reading| Observation {
-                reading,
-                interval: None,
-            })
-            .collect();
+    let recent = m.db.readings_since(now - REPLAY).await?;
     let mut outcome = m.evaluate(&recent, None, now, false);
     let all = m.tick(now);
     outcome.stations.extend(all.stations);
@@ -160,11 +148,18 @@ async fn write_statuses(
     let Some(layer) = state.atlas.layer(layer_id) else {
         return Ok(());
     };
+    let before = layer.version;
     let Some(pos) = layer.schema.position("status") else {
         return Ok(());
     };
-    let new: Vec<NewFeature> = changes
-        .iter()
+    // The same id can come twice (a replay's outcome extended by a tick): the
+    // last status wins, and the store sees each feature once.
+    let mut latest = std::collections::BTreeMap::<&str, Status>::new();
+    for (id, status) in changes {
+        latest.insert(id.as_str(), *status);
+    }
+    let new: Vec<NewFeature> = latest
+        .into_iter()
         .filter_map(|(id, status)| {
             let f = layer.get(id)?;
             let mut properties = f.properties.clone();
@@ -180,13 +175,17 @@ async fn write_statuses(
         return Ok(());
     }
     let stored = state.store.upsert_features(&layer.schema, &new).await?;
-    state.apply_change(
+    let after = state.apply_change(
         layer_id,
         LayerChange {
             upserts: stored,
             deletes: Vec::new(),
         },
     );
+    if let (STATIONS, Some(after)) = (layer_id, after) {
+        // Only `status` changed: the station index stays valid.
+        state.monitoring.status_written(before, after);
+    }
     Ok(())
 }
 
@@ -205,11 +204,9 @@ async fn writer(state: AppState, mut rx: mpsc::Receiver<Job>) {
             }
         }
         let mut batch = IngestBatch::default();
-        let mut observations = Vec::new();
         let mut acks = Vec::with_capacity(jobs.len());
         for job in jobs {
             batch.append(job.batch);
-            observations.extend(job.observations);
             acks.push(job.ack);
         }
         let result = m.db.commit(&batch).await;
@@ -227,9 +224,9 @@ async fn writer(state: AppState, mut rx: mpsc::Receiver<Job>) {
         for ack in acks {
             let _ = ack.send(answer.clone());
         }
-        if answer.is_ok() && !observations.is_empty() {
+        if answer.is_ok() && !batch.readings.is_empty() {
             let now = OffsetDateTime::now_utc();
-            let outcome = m.evaluate(&observations, Some(now), now, true);
+            let outcome = m.evaluate(&batch.readings, Some(now), now, true);
             if let Err(e) = publish(&state, outcome).await {
                 tracing::error!(error = %e, "storing exceedances or statuses failed");
             }

@@ -21,7 +21,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot};
 
-use super::exceedance::Observation;
+use super::exceedance::{period_of, Observation};
 use super::hj212::command::CN_FACILITY_STATUS;
 use super::hj212::{
     data_reply, data_upload, facility_states, FrameDecoder, FrameEvent, Mode, Packet, Reassembler,
@@ -155,12 +155,12 @@ async fn serve(state: AppState, stream: TcpStream, peer: SocketAddr) {
                             Reassembly::Complete(_) | Reassembly::Pending { .. } => {}
                         }
                     }
-                    let Some(job) = job_for(m, &packet, &frame.segment, peer, settings.offset)
+                    let Some(batch) = job_for(m, &packet, &frame.segment, peer, settings.offset)
                     else {
                         continue;
                     };
                     let reply = reply_for(&packet);
-                    match m.enqueue(job.0, job.1).await {
+                    match m.enqueue(batch).await {
                         Ok(ack) => {
                             if let Some(reply) = reply {
                                 if tx.send((ack, reply)).await.is_err() {
@@ -208,13 +208,14 @@ fn reply_for(packet: &Packet) -> Option<String> {
 }
 
 /// What to commit for a packet: readings, facility states or a quarantined segment.
+/// The MN is looked up in the stations as the atlas holds them now.
 fn job_for(
     m: &Monitor,
     packet: &Packet,
     segment: &str,
     peer: SocketAddr,
     offset: UtcOffset,
-) -> Option<(Vec<Observation>, IngestBatch)> {
+) -> Option<IngestBatch> {
     let Some(station) = m.station_of_mn(&packet.mn) else {
         Counters::add(&m.counters.unknown_mn, 1);
         tracing::warn!(%peer, mn = %packet.mn, cn = packet.cn, "hj212 upload from an unknown MN quarantined");
@@ -228,7 +229,7 @@ fn job_for(
             }],
             ..IngestBatch::default()
         };
-        return Some((Vec::new(), batch));
+        return Some(batch);
     };
     if packet.cn == CN_FACILITY_STATUS {
         let time = packet
@@ -237,19 +238,16 @@ fn job_for(
         let facility = facility_states(&packet.cp)
             .into_iter()
             .map(|(f, s)| FacilityState {
-                station_id: station.to_string(),
+                station_id: station.clone(),
                 facility: f.to_string(),
                 time,
                 state: s.to_string(),
             })
             .collect();
-        return Some((
-            Vec::new(),
-            IngestBatch {
-                facility,
-                ..IngestBatch::default()
-            },
-        ));
+        return Some(IngestBatch {
+            facility,
+            ..IngestBatch::default()
+        });
     }
     let upload = match data_upload(packet, offset) {
         Ok(u) => u,
@@ -259,25 +257,24 @@ fn job_for(
             return None;
         }
     };
-    let interval = Some(upload.command.interval());
-    let observations: Vec<Observation> = upload
+    let period = period_of(upload.command.interval());
+    let readings: Vec<Observation> = upload
         .records
         .into_iter()
         .map(|r| Observation {
             reading: Reading {
-                station_id: station.to_string(),
+                station_id: station.clone(),
                 pollutant: r.pollutant,
                 kind: r.kind.as_str().to_string(),
                 time: r.time,
                 value: r.value,
                 flag: r.flag.unwrap_or_else(|| "N".to_string()),
             },
-            interval,
+            period,
         })
         .collect();
-    let batch = IngestBatch {
-        readings: observations.iter().map(|o| o.reading.clone()).collect(),
+    Some(IngestBatch {
+        readings,
         ..IngestBatch::default()
-    };
-    Some((observations, batch))
+    })
 }

@@ -13,12 +13,73 @@
 //! is ~43k rows, which the range scan returns in milliseconds, and nothing has to be
 //! kept consistent when late or corrected readings arrive.
 
+pub(crate) mod rows;
+
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::StoreError;
 use crate::model::Reading;
+
+/// What interval a value stands for. The contracts' reading kinds (`avg`, `min`, …)
+/// do not say whether an average is a minute (CN 2051), hourly (CN 2061) or daily
+/// (CN 2031) one, and all three may carry the same `DataTime` at a full hour, so the
+/// period is part of a reading's key (`readings.period`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Period {
+    /// A real-time value (CN 2011: `rtd`, `zs_rtd`).
+    Instant,
+    /// A minute-data value (CN 2051, the device's `MinInterval`).
+    Minute,
+    /// An hourly value (CN 2061; `avg` rows of the HTTP ingest and the sample).
+    Hour,
+    /// A daily value (CN 2031).
+    Day,
+}
+
+impl Period {
+    pub const ALL: [Period; 4] = [Period::Instant, Period::Minute, Period::Hour, Period::Day];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Period::Instant => "instant",
+            Period::Minute => "minute",
+            Period::Hour => "hour",
+            Period::Day => "day",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Period::ALL.into_iter().find(|p| p.as_str() == text)
+    }
+
+    /// The period of a reading that came without one (HTTP ingest, the data
+    /// directory's `readings.csv.gz`): real-time kinds are instants, every other
+    /// kind an hourly value (the contracts' convention for `avg`).
+    pub fn implied_by(kind: &str) -> Self {
+        if kind.strip_prefix("zs_").unwrap_or(kind) == "rtd" {
+            Period::Instant
+        } else {
+            Period::Hour
+        }
+    }
+}
+
+/// A reading as ingested, with the [`Period`] its value stands for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observation {
+    pub reading: Reading,
+    pub period: Period,
+}
+
+impl Observation {
+    /// A reading with the period its kind implies (see [`Period::implied_by`]).
+    pub fn implied(reading: Reading) -> Self {
+        let period = Period::implied_by(&reading.kind);
+        Self { reading, period }
+    }
+}
 
 /// An upload from a device whose MN names no station: kept durably, not shown.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,7 +107,7 @@ pub struct FacilityState {
 /// Everything one group commit writes, in one transaction.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct IngestBatch {
-    pub readings: Vec<Reading>,
+    pub readings: Vec<Observation>,
     pub quarantine: Vec<QuarantineRow>,
     pub facility: Vec<FacilityState>,
 }
@@ -141,6 +202,8 @@ pub struct SeriesQuery {
     pub station_id: String,
     pub pollutant: String,
     pub kind: String,
+    /// Only values of this period; `None`: any (real-time kinds have only one).
+    pub period: Option<Period>,
     pub from: OffsetDateTime,
     pub to: OffsetDateTime,
     /// At most this many rows (the caller asks for one more to detect truncation).
@@ -165,8 +228,9 @@ pub trait MonitoringStore: Send + Sync {
     /// Readings of one station's pollutant and kind in a time range, oldest first.
     async fn series(&self, query: &SeriesQuery) -> Result<Vec<Reading>, StoreError>;
 
-    /// Every reading at or after `since`, oldest first (start-up evaluation).
-    async fn readings_since(&self, since: OffsetDateTime) -> Result<Vec<Reading>, StoreError>;
+    /// Every reading at or after `since` with its period, oldest first (start-up
+    /// evaluation).
+    async fn readings_since(&self, since: OffsetDateTime) -> Result<Vec<Observation>, StoreError>;
 
     async fn limits(&self) -> Result<Vec<Limit>, StoreError>;
 
@@ -205,14 +269,33 @@ pub(crate) fn dedup_last<T: Clone, K: std::hash::Hash + Eq>(
         .collect()
 }
 
+/// The readings of a batch to write: the last of those sharing a key (station,
+/// pollutant, kind, period, time) wins; `time_key` is the time as the store keeps it.
+pub(crate) fn unique_readings(
+    batch: &[Observation],
+    time_key: impl Fn(OffsetDateTime) -> i64,
+) -> Vec<Observation> {
+    dedup_last(batch, |o| {
+        let r = &o.reading;
+        (
+            r.station_id.clone(),
+            r.pollutant.clone(),
+            r.kind.clone(),
+            o.period,
+            time_key(r.time),
+        )
+    })
+}
+
 /// The newest reading per (station, pollutant, kind) of a batch; ties go to the later one.
-pub(crate) fn newest_of_each(readings: &[Reading]) -> Vec<Reading> {
+pub(crate) fn newest_of_each(batch: &[Observation]) -> Vec<Observation> {
     let mut best: std::collections::HashMap<(&str, &str, &str), usize> =
         std::collections::HashMap::new();
-    for (i, r) in readings.iter().enumerate() {
+    for (i, o) in batch.iter().enumerate() {
+        let r = &o.reading;
         let key = (r.station_id.as_str(), r.pollutant.as_str(), r.kind.as_str());
         match best.get(&key) {
-            Some(&j) if readings[j].time > r.time => {}
+            Some(&j) if batch[j].reading.time > r.time => {}
             _ => {
                 best.insert(key, i);
             }
@@ -220,7 +303,7 @@ pub(crate) fn newest_of_each(readings: &[Reading]) -> Vec<Reading> {
     }
     let mut idx: Vec<usize> = best.into_values().collect();
     idx.sort_unstable();
-    idx.into_iter().map(|i| readings[i].clone()).collect()
+    idx.into_iter().map(|i| batch[i].clone()).collect()
 }
 
 #[cfg(test)]
@@ -228,15 +311,15 @@ mod tests {
     use super::*;
     use time::macros::datetime;
 
-    fn r(station: &str, t: OffsetDateTime, v: f64) -> Reading {
-        Reading {
+    fn r(station: &str, t: OffsetDateTime, v: f64) -> Observation {
+        Observation::implied(Reading {
             station_id: station.into(),
             pollutant: "w01018".into(),
             kind: "avg".into(),
             time: t,
             value: v,
             flag: "N".into(),
-        }
+        })
     }
 
     #[test]
@@ -252,7 +335,27 @@ mod tests {
     fn later_duplicates_win() {
         let a = datetime!(2026-01-01 00:00 UTC);
         let rows = [r("s1", a, 1.0), r("s2", a, 3.0), r("s1", a, 2.0)];
-        let kept = dedup_last(&rows, |x| (x.station_id.clone(), x.time));
+        let kept = unique_readings(&rows, OffsetDateTime::unix_timestamp);
         assert_eq!(kept, vec![r("s2", a, 3.0), r("s1", a, 2.0)]);
+    }
+
+    #[test]
+    fn minute_and_hourly_averages_at_the_same_time_are_both_kept() {
+        let a = datetime!(2026-01-01 00:00 UTC);
+        let mut minute = r("s1", a, 1.0);
+        minute.period = Period::Minute;
+        let hourly = r("s1", a, 2.0);
+        let kept = unique_readings(&[minute.clone(), hourly.clone()], |t| t.unix_timestamp());
+        assert_eq!(kept, vec![minute, hourly]);
+    }
+
+    #[test]
+    fn periods_are_named_and_implied() {
+        for p in Period::ALL {
+            assert_eq!(Period::parse(p.as_str()), Some(p));
+        }
+        assert_eq!(Period::implied_by("zs_rtd"), Period::Instant);
+        assert_eq!(Period::implied_by("avg"), Period::Hour);
+        assert_eq!(Period::implied_by("cou"), Period::Hour);
     }
 }

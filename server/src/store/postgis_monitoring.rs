@@ -6,9 +6,10 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Postgres, Row, Transaction};
 use time::OffsetDateTime;
 
+use super::monitoring::rows::{self, MonitoringRow, EXCEEDANCE_COLUMNS, LIMIT_COLUMNS};
 use super::monitoring::{
-    dedup_last, newest_of_each, Basis, Exceedance, ExceedanceQuery, IngestBatch, Limit,
-    MonitoringStore, SeriesQuery,
+    dedup_last, newest_of_each, unique_readings, Exceedance, ExceedanceQuery, IngestBatch, Limit,
+    MonitoringStore, Observation, SeriesQuery,
 };
 use super::StoreError;
 use crate::model::Reading;
@@ -46,88 +47,83 @@ fn from_micros(us: i64) -> Result<OffsetDateTime, StoreError> {
         .map_err(|e| StoreError::Corrupt(format!("time {us} µs: {e}")))
 }
 
-fn reading(row: &PgRow) -> Result<Reading, StoreError> {
-    Ok(Reading {
-        station_id: row.try_get("station_id")?,
-        pollutant: row.try_get("pollutant")?,
-        kind: row.try_get("kind")?,
-        time: from_micros(row.try_get("time")?)?,
-        value: row.try_get("value")?,
-        flag: row.try_get("flag")?,
-    })
-}
+impl MonitoringRow for PgRow {
+    fn text(&self, column: &str) -> Result<String, StoreError> {
+        Ok(self.try_get(column)?)
+    }
 
-fn basis(text: &str) -> Result<Basis, StoreError> {
-    Basis::parse(text).ok_or_else(|| StoreError::Corrupt(format!("limit basis '{text}'")))
-}
+    fn real(&self, column: &str) -> Result<f64, StoreError> {
+        Ok(self.try_get(column)?)
+    }
 
-fn reading_columns() -> String {
-    format!("station_id, pollutant, kind, {}, value, flag", us("time"))
+    fn opt_real(&self, column: &str) -> Result<Option<f64>, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+
+    /// Time columns are selected through [`us`] as Unix microseconds.
+    fn opt_time(&self, column: &str) -> Result<Option<OffsetDateTime>, StoreError> {
+        self.try_get::<Option<i64>, _>(column)?
+            .map(from_micros)
+            .transpose()
+    }
 }
 
 async fn write_readings(
     tx: &mut Transaction<'_, Postgres>,
     table: &str,
-    readings: &[Reading],
+    readings: &[Observation],
     newer_only: bool,
 ) -> Result<(), StoreError> {
-    let conflict = if newer_only {
-        "ON CONFLICT (station_id, pollutant, kind) DO UPDATE SET time = excluded.time,
-         value = excluded.value, flag = excluded.flag WHERE excluded.time >= latest_readings.time"
+    // `latest_readings` has no period: the newest value of a kind, whatever its period.
+    let (period, conflict) = if newer_only {
+        (
+            "",
+            "ON CONFLICT (station_id, pollutant, kind) DO UPDATE SET time = excluded.time,
+             value = excluded.value, flag = excluded.flag
+             WHERE excluded.time >= latest_readings.time",
+        )
     } else {
-        "ON CONFLICT (station_id, pollutant, kind, time)
-         DO UPDATE SET value = excluded.value, flag = excluded.flag"
+        (
+            "period, ",
+            "ON CONFLICT (station_id, pollutant, kind, period, time)
+             DO UPDATE SET value = excluded.value, flag = excluded.flag",
+        )
     };
+    let period_value = if newer_only { "" } else { "u.d, " };
     let sql = format!(
-        "INSERT INTO {table} (station_id, pollutant, kind, time, value, flag)
-         SELECT u.s, u.p, u.k, {TS} u.t, u.v, u.f
-           FROM UNNEST($1::text[], $2::text[], $3::text[], $4::int8[], $5::float8[], $6::text[])
-                AS u(s, p, k, t, v, f)
+        "INSERT INTO {table} (station_id, pollutant, kind, {period}time, value, flag)
+         SELECT u.s, u.p, u.k, {period_value}{TS} u.t, u.v, u.f
+           FROM UNNEST($1::text[], $2::text[], $3::text[], $4::int8[], $5::float8[], $6::text[],
+                       $7::text[])
+                AS u(s, p, k, t, v, f, d)
          {conflict}"
     );
     for chunk in readings.chunks(BATCH) {
-        let text = |f: fn(&Reading) -> &str| chunk.iter().map(f).collect::<Vec<_>>();
+        let text =
+            |f: fn(&Reading) -> &str| chunk.iter().map(|o| f(&o.reading)).collect::<Vec<_>>();
         sqlx::query(&sql)
             .bind(text(|r| &r.station_id))
             .bind(text(|r| &r.pollutant))
             .bind(text(|r| &r.kind))
-            .bind(chunk.iter().map(|r| micros(r.time)).collect::<Vec<i64>>())
-            .bind(chunk.iter().map(|r| r.value).collect::<Vec<f64>>())
+            .bind(
+                chunk
+                    .iter()
+                    .map(|o| micros(o.reading.time))
+                    .collect::<Vec<i64>>(),
+            )
+            .bind(chunk.iter().map(|o| o.reading.value).collect::<Vec<f64>>())
             .bind(text(|r| &r.flag))
+            .bind(chunk.iter().map(|o| o.period.as_str()).collect::<Vec<_>>())
             .execute(&mut **tx)
             .await?;
     }
     Ok(())
 }
 
-fn exceedance(row: &PgRow) -> Result<Exceedance, StoreError> {
-    Ok(Exceedance {
-        station_id: row.try_get("station_id")?,
-        pollutant: row.try_get("pollutant")?,
-        start: from_micros(row.try_get("start_time")?)?,
-        end: row
-            .try_get::<Option<i64>, _>("end_time")?
-            .map(from_micros)
-            .transpose()?,
-        peak: row.try_get("peak")?,
-        peak_time: from_micros(row.try_get("peak_time")?)?,
-        limit: row.try_get("limit_value")?,
-        unit: row.try_get("unit")?,
-        basis: basis(row.try_get::<&str, _>("basis")?)?,
-    })
-}
-
 #[async_trait]
 impl MonitoringStore for PostgisMonitoring {
     async fn commit(&self, batch: &IngestBatch) -> Result<(), StoreError> {
-        let readings = dedup_last(&batch.readings, |r| {
-            (
-                r.station_id.clone(),
-                r.pollutant.clone(),
-                r.kind.clone(),
-                micros(r.time),
-            )
-        });
+        let readings = unique_readings(&batch.readings, micros);
         let newest = newest_of_each(&readings);
         let mut tx = self.pool.begin().await?;
         write_readings(&mut tx, "readings", &readings, false).await?;
@@ -207,20 +203,21 @@ impl MonitoringStore for PostgisMonitoring {
     async fn latest(&self) -> Result<Vec<Reading>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {} FROM latest_readings ORDER BY station_id, pollutant, kind",
-            reading_columns()
+            rows::reading_list(us, false)
         ))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(reading).collect()
+        rows.iter().map(rows::reading).collect()
     }
 
     async fn series(&self, q: &SeriesQuery) -> Result<Vec<Reading>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {} FROM readings
              WHERE station_id = $1 AND pollutant = $2 AND kind = $3
+               AND ($7::text IS NULL OR period = $7::text)
                AND time >= {TS} $4 AND time < {TS} $5
              ORDER BY time LIMIT $6",
-            reading_columns()
+            rows::reading_list(us, false)
         ))
         .bind(&q.station_id)
         .bind(&q.pollutant)
@@ -228,42 +225,30 @@ impl MonitoringStore for PostgisMonitoring {
         .bind(micros(q.from))
         .bind(micros(q.to))
         .bind(i64::try_from(q.limit).unwrap_or(i64::MAX))
+        .bind(q.period.map(|p| p.as_str()))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(reading).collect()
+        rows.iter().map(rows::reading).collect()
     }
 
-    async fn readings_since(&self, since: OffsetDateTime) -> Result<Vec<Reading>, StoreError> {
+    async fn readings_since(&self, since: OffsetDateTime) -> Result<Vec<Observation>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {} FROM readings WHERE time >= {TS} $1 ORDER BY time",
-            reading_columns()
+            rows::reading_list(us, true)
         ))
         .bind(micros(since))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(reading).collect()
+        rows.iter().map(rows::observation).collect()
     }
 
     async fn limits(&self) -> Result<Vec<Limit>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT station_id, pollutant, value, unit, standard, basis, ref_o2
-               FROM monitoring_limits ORDER BY station_id, pollutant",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {LIMIT_COLUMNS} FROM monitoring_limits ORDER BY station_id, pollutant"
+        ))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(Limit {
-                    station_id: row.try_get("station_id")?,
-                    pollutant: row.try_get("pollutant")?,
-                    value: row.try_get("value")?,
-                    unit: row.try_get("unit")?,
-                    standard: row.try_get("standard")?,
-                    basis: basis(row.try_get::<&str, _>("basis")?)?,
-                    ref_o2: row.try_get("ref_o2")?,
-                })
-            })
-            .collect()
+        rows.iter().map(rows::limit).collect()
     }
 
     async fn put_limits(&self, limits: &[Limit]) -> Result<(), StoreError> {
@@ -359,16 +344,13 @@ impl MonitoringStore for PostgisMonitoring {
 
     async fn exceedances(&self, query: &ExceedanceQuery) -> Result<Vec<Exceedance>, StoreError> {
         let rows = sqlx::query(&format!(
-            "SELECT station_id, pollutant, {}, {}, peak, {}, limit_value, unit, basis
-               FROM exceedances
+            "SELECT {} FROM exceedances
               WHERE ($1::int8 IS NULL OR end_time IS NULL OR end_time >= {TS} $1::int8)
                 AND ($2::int8 IS NULL OR start_time < {TS} $2::int8)
                 AND (NOT $3 OR end_time IS NULL)
               ORDER BY start_time DESC, station_id, pollutant
               LIMIT $4",
-            us("start_time"),
-            us("end_time"),
-            us("peak_time"),
+            rows::select_list(EXCEEDANCE_COLUMNS, us)
         ))
         .bind(query.from.map(micros))
         .bind(query.to.map(micros))
@@ -376,7 +358,7 @@ impl MonitoringStore for PostgisMonitoring {
         .bind(i64::try_from(query.limit).unwrap_or(i64::MAX))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(exceedance).collect()
+        rows.iter().map(rows::exceedance).collect()
     }
 
     async fn delete_before(&self, before: OffsetDateTime) -> Result<u64, StoreError> {

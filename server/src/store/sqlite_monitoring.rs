@@ -5,9 +5,10 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
 use time::OffsetDateTime;
 
+use super::monitoring::rows::{self, MonitoringRow, EXCEEDANCE_COLUMNS, LIMIT_COLUMNS};
 use super::monitoring::{
-    dedup_last, newest_of_each, Basis, Exceedance, ExceedanceQuery, IngestBatch, Limit,
-    MonitoringStore, SeriesQuery,
+    dedup_last, newest_of_each, unique_readings, Exceedance, ExceedanceQuery, IngestBatch, Limit,
+    MonitoringStore, Observation, SeriesQuery,
 };
 use super::StoreError;
 use crate::model::Reading;
@@ -32,36 +33,55 @@ fn from_unix(t: i64) -> Result<OffsetDateTime, StoreError> {
         .map_err(|e| StoreError::Corrupt(format!("time {t}: {e}")))
 }
 
-fn reading(row: &SqliteRow) -> Result<Reading, StoreError> {
-    Ok(Reading {
-        station_id: row.try_get("station_id")?,
-        pollutant: row.try_get("pollutant")?,
-        kind: row.try_get("kind")?,
-        time: from_unix(row.try_get("time")?)?,
-        value: row.try_get("value")?,
-        flag: row.try_get("flag")?,
-    })
+impl MonitoringRow for SqliteRow {
+    fn text(&self, column: &str) -> Result<String, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn real(&self, column: &str) -> Result<f64, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn opt_real(&self, column: &str) -> Result<Option<f64>, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn opt_time(&self, column: &str) -> Result<Option<OffsetDateTime>, StoreError> {
+        self.try_get::<Option<i64>, _>(column)?
+            .map(from_unix)
+            .transpose()
+    }
 }
 
-fn basis(text: &str) -> Result<Basis, StoreError> {
-    Basis::parse(text).ok_or_else(|| StoreError::Corrupt(format!("limit basis '{text}'")))
+/// Times are plain Unix-second columns here.
+fn plain(column: &str) -> String {
+    column.to_string()
 }
 
 async fn write_readings(
     tx: &mut Transaction<'_, Sqlite>,
     table: &str,
-    readings: &[Reading],
+    readings: &[Observation],
     newer_only: bool,
 ) -> Result<(), StoreError> {
+    // `latest_readings` has no period: the newest value of a kind, whatever its period.
+    let columns = if newer_only {
+        "station_id, pollutant, kind, time, value, flag"
+    } else {
+        "station_id, pollutant, kind, period, time, value, flag"
+    };
     for chunk in readings.chunks(BATCH) {
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
-            "INSERT INTO {table} (station_id, pollutant, kind, time, value, flag) "
-        ));
-        q.push_values(chunk, |mut row, r| {
+        let mut q: QueryBuilder<Sqlite> =
+            QueryBuilder::new(format!("INSERT INTO {table} ({columns}) "));
+        q.push_values(chunk, |mut row, o| {
+            let r = &o.reading;
             row.push_bind(&r.station_id)
                 .push_bind(&r.pollutant)
-                .push_bind(&r.kind)
-                .push_bind(r.time.unix_timestamp())
+                .push_bind(&r.kind);
+            if !newer_only {
+                row.push_bind(o.period.as_str());
+            }
+            row.push_bind(r.time.unix_timestamp())
                 .push_bind(r.value)
                 .push_bind(&r.flag);
         });
@@ -74,7 +94,7 @@ async fn write_readings(
             );
         } else {
             q.push(
-                " ON CONFLICT (station_id, pollutant, kind, time)
+                " ON CONFLICT (station_id, pollutant, kind, period, time)
                   DO UPDATE SET value = excluded.value, flag = excluded.flag",
             );
         }
@@ -86,14 +106,7 @@ async fn write_readings(
 #[async_trait]
 impl MonitoringStore for SqliteMonitoring {
     async fn commit(&self, batch: &IngestBatch) -> Result<(), StoreError> {
-        let readings = dedup_last(&batch.readings, |r| {
-            (
-                r.station_id.clone(),
-                r.pollutant.clone(),
-                r.kind.clone(),
-                r.time.unix_timestamp(),
-            )
-        });
+        let readings = unique_readings(&batch.readings, OffsetDateTime::unix_timestamp);
         let newest = newest_of_each(&readings);
         let mut tx = self.pool.begin().await?;
         write_readings(&mut tx, "readings", &readings, false).await?;
@@ -151,63 +164,53 @@ impl MonitoringStore for SqliteMonitoring {
     }
 
     async fn latest(&self) -> Result<Vec<Reading>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT station_id, pollutant, kind, time, value, flag FROM latest_readings
-             ORDER BY station_id, pollutant, kind",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {} FROM latest_readings ORDER BY station_id, pollutant, kind",
+            rows::reading_list(plain, false)
+        ))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(reading).collect()
+        rows.iter().map(rows::reading).collect()
     }
 
     async fn series(&self, q: &SeriesQuery) -> Result<Vec<Reading>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT station_id, pollutant, kind, time, value, flag FROM readings
-             WHERE station_id = ?1 AND pollutant = ?2 AND kind = ?3 AND time >= ?4 AND time < ?5
+        let rows = sqlx::query(&format!(
+            "SELECT {} FROM readings
+             WHERE station_id = ?1 AND pollutant = ?2 AND kind = ?3
+               AND (?7 IS NULL OR period = ?7) AND time >= ?4 AND time < ?5
              ORDER BY time LIMIT ?6",
-        )
+            rows::reading_list(plain, false)
+        ))
         .bind(&q.station_id)
         .bind(&q.pollutant)
         .bind(&q.kind)
         .bind(q.from.unix_timestamp())
         .bind(q.to.unix_timestamp())
         .bind(i64::try_from(q.limit).unwrap_or(i64::MAX))
+        .bind(q.period.map(|p| p.as_str()))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(reading).collect()
+        rows.iter().map(rows::reading).collect()
     }
 
-    async fn readings_since(&self, since: OffsetDateTime) -> Result<Vec<Reading>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT station_id, pollutant, kind, time, value, flag FROM readings
-             WHERE time >= ?1 ORDER BY time",
-        )
+    async fn readings_since(&self, since: OffsetDateTime) -> Result<Vec<Observation>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {} FROM readings WHERE time >= ?1 ORDER BY time",
+            rows::reading_list(plain, true)
+        ))
         .bind(since.unix_timestamp())
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(reading).collect()
+        rows.iter().map(rows::observation).collect()
     }
 
     async fn limits(&self) -> Result<Vec<Limit>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT station_id, pollutant, value, unit, standard, basis, ref_o2
-               FROM monitoring_limits ORDER BY station_id, pollutant",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {LIMIT_COLUMNS} FROM monitoring_limits ORDER BY station_id, pollutant"
+        ))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(Limit {
-                    station_id: row.try_get("station_id")?,
-                    pollutant: row.try_get("pollutant")?,
-                    value: row.try_get("value")?,
-                    unit: row.try_get("unit")?,
-                    standard: row.try_get("standard")?,
-                    basis: basis(row.try_get::<&str, _>("basis")?)?,
-                    ref_o2: row.try_get("ref_o2")?,
-                })
-            })
-            .collect()
+        rows.iter().map(rows::limit).collect()
     }
 
     async fn put_limits(&self, limits: &[Limit]) -> Result<(), StoreError> {
@@ -269,40 +272,22 @@ impl MonitoringStore for SqliteMonitoring {
     }
 
     async fn exceedances(&self, query: &ExceedanceQuery) -> Result<Vec<Exceedance>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT station_id, pollutant, start_time, end_time, peak, peak_time, limit_value,
-                    unit, basis
-               FROM exceedances
+        let rows = sqlx::query(&format!(
+            "SELECT {} FROM exceedances
               WHERE (?1 IS NULL OR end_time IS NULL OR end_time >= ?1)
                 AND (?2 IS NULL OR start_time < ?2)
                 AND (?3 = 0 OR end_time IS NULL)
               ORDER BY start_time DESC, station_id, pollutant
               LIMIT ?4",
-        )
+            rows::select_list(EXCEEDANCE_COLUMNS, plain)
+        ))
         .bind(query.from.map(OffsetDateTime::unix_timestamp))
         .bind(query.to.map(OffsetDateTime::unix_timestamp))
         .bind(i64::from(query.open_only))
         .bind(i64::try_from(query.limit).unwrap_or(i64::MAX))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(Exceedance {
-                    station_id: row.try_get("station_id")?,
-                    pollutant: row.try_get("pollutant")?,
-                    start: from_unix(row.try_get("start_time")?)?,
-                    end: row
-                        .try_get::<Option<i64>, _>("end_time")?
-                        .map(from_unix)
-                        .transpose()?,
-                    peak: row.try_get("peak")?,
-                    peak_time: from_unix(row.try_get("peak_time")?)?,
-                    limit: row.try_get("limit_value")?,
-                    unit: row.try_get("unit")?,
-                    basis: basis(row.try_get::<&str, _>("basis")?)?,
-                })
-            })
-            .collect()
+        rows.iter().map(rows::exceedance).collect()
     }
 
     async fn delete_before(&self, before: OffsetDateTime) -> Result<u64, StoreError> {
