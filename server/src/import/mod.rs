@@ -38,7 +38,7 @@ pub use report::{ImportReport, Problem};
 
 use crate::store::StoreError;
 
-/// Features per `Store::upsert_features` call (one transaction each).
+/// Features per batch sent to `Store::bulk_upsert` (all in one transaction).
 pub const DEFAULT_BATCH: usize = 10_000;
 
 /// What to import, and how (the command line's flags).

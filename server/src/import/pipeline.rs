@@ -1,16 +1,20 @@
-//! The import: open the file, settle layer and CRS, check every record, then
-//! write.
+//! The import: open the file, settle layer and CRS, then check and write
+//! every record in one streaming pass.
 //!
-//! All-or-nothing without a second store API: a first streaming pass converts
-//! and checks every record (nothing is written); only when it found no problem
-//! (or `--skip-invalid` is given) does a second pass write, in batches of
-//! [`super::DEFAULT_BATCH`] through `Store::upsert_features`. Files up to
-//! [`KEEP_IN_MEMORY`] features are kept from the first pass instead of being
-//! read again. Ids are deterministic, so should the database fail half-way,
-//! running the same import again completes it without duplicates.
+//! A blocking thread reads the file, converts and checks each record, and
+//! sends valid features in batches of [`super::DEFAULT_BATCH`] over a bounded
+//! channel to `Store::bulk_upsert`, which writes them in one transaction as
+//! they come (PostGIS: `COPY`). All-or-nothing: at the first invalid record
+//! (without `--skip-invalid`) the thread stops sending but keeps checking, so
+//! the report still lists every problem, and the write ends without its
+//! commit message, which rolls it back. Memory stays bounded by the batches in
+//! flight, whatever the file size. `--create` first reads the file once more
+//! to infer the new layer's schema, which is registered in the same
+//! transaction as the features.
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use geo::MapCoords;
 use serde_json::Value as Json;
@@ -25,10 +29,10 @@ use super::{csv_table, geojson_file, gpkg, shp, ImportError, ImportOptions, Prog
 use crate::model::catalog::builtin_schemas;
 use crate::model::{LayerSchema, NewFeature, Value};
 use crate::store::seed::SEEDED_AT;
-use crate::store::Store;
+use crate::store::{BulkItem, Store, StoreError};
 
-/// Up to this many checked features are kept for writing rather than re-read.
-pub const KEEP_IN_MEMORY: usize = 200_000;
+/// Batches in flight between the reading thread and the store.
+const IN_FLIGHT: usize = 4;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Format {
@@ -124,11 +128,11 @@ fn id_prefix(path: &Path) -> String {
 }
 
 /// Everything needed to turn records into features.
-struct Converter<'a> {
-    schema: &'a LayerSchema,
+struct Converter {
+    schema: Arc<LayerSchema>,
     columns: ColumnMap,
     crs: Crs,
-    id_field: Option<&'a str>,
+    id_field: Option<String>,
     prefix: String,
     seen: HashMap<String, Location>,
 }
@@ -150,17 +154,17 @@ fn id_text(value: &Json) -> Option<String> {
     }
 }
 
-impl Converter<'_> {
+impl Converter {
     fn convert(&mut self, record: Record) -> Result<NewFeature, String> {
         let geometry = record.geometry?.map_coords(|c| {
             let (x, y) = self.crs.to_wgs84(c.x, c.y);
             geo_types::Coord { x, y }
         });
-        validate::check(&geometry, self.schema)?;
+        validate::check(&geometry, &self.schema)?;
         let mut properties = vec![Value::Null; self.schema.properties.len()];
         let mut id = None;
         for (name, value) in &record.properties {
-            if Some(name.as_str()) == self.id_field {
+            if Some(name.as_str()) == self.id_field.as_deref() {
                 id = Some(id_text(value).ok_or_else(|| format!("id field '{name}' is empty"))?);
             }
             if let Some(pos) = self.columns.position(name) {
@@ -169,7 +173,7 @@ impl Converter<'_> {
                     .map_err(|e| format!("property '{}': {e}", prop.name))?;
             }
         }
-        let id = match (self.id_field, id) {
+        let id = match (self.id_field.as_deref(), id) {
             (Some(field), None) => return Err(format!("id field '{field}' is missing")),
             (_, Some(id)) => id,
             (None, None) => record
@@ -326,77 +330,123 @@ pub async fn run(
         problems: Vec::new(),
         notes,
     };
-    let converter = |columns: ColumnMap| Converter {
-        schema: &schema,
-        columns,
-        crs,
-        id_field: options.id_field.as_deref(),
-        prefix: id_prefix(&options.file),
-        seen: HashMap::new(),
+    let checker = Checker {
+        converter: Converter {
+            schema: Arc::new(schema.clone()),
+            columns,
+            crs,
+            id_field: options.id_field.clone(),
+            prefix: id_prefix(&options.file),
+            seen: HashMap::new(),
+        },
+        skip_invalid: options.skip_invalid,
+        batch_size: options.batch_size.max(1),
+        progress: progress.clone(),
     };
-
-    // Pass 1: check everything, write nothing.
-    progress.stage("检查 checking", None);
-    let mut check = converter(columns.clone());
-    let mut kept: Option<Vec<NewFeature>> = Some(Vec::new());
-    for record in opened.records {
-        let record = record?;
-        report.read += 1;
-        progress.inc(1);
-        let location = record.location;
-        match check.convert(record) {
-            Ok(feature) => {
-                report.valid += 1;
-                if let Some(k) = kept.as_mut() {
-                    if k.len() < KEEP_IN_MEMORY {
-                        k.push(feature);
-                    } else {
-                        kept = None;
-                    }
-                }
-            }
-            Err(reason) => report.problems.push(Problem { location, reason }),
-        }
-    }
-    drop(check);
-    if options.dry_run || report.aborted() || report.valid == 0 {
+    let records = opened.records;
+    if options.dry_run {
+        progress.stage("检查 checking", None);
+        let checked = tokio::task::spawn_blocking(move || checker.run(records, None))
+            .await
+            .map_err(|e| ImportError::Input(format!("the reading thread failed: {e}")))??;
+        checked.into_report(&mut report);
         progress.finish();
         return Ok(report);
     }
-
-    // Pass 2: write.
-    if options.create {
-        store.put_schema(&schema).await?;
-    }
-    progress.stage("写入 writing", Some(report.valid));
-    let batch_size = options.batch_size.max(1);
-    if let Some(features) = kept {
-        for batch in features.chunks(batch_size) {
-            store.upsert_features(&schema, batch).await?;
-            report.written += batch.len() as u64;
-            progress.inc(batch.len() as u64);
-        }
-    } else {
-        let mut write = converter(columns);
-        let mut batch = Vec::with_capacity(batch_size);
-        for record in open(format, options)?.records {
-            // Invalid records were reported in pass 1 and are skipped here.
-            if let Ok(feature) = write.convert(record?) {
-                batch.push(feature);
-            }
-            if batch.len() == batch_size {
-                store.upsert_features(&schema, &batch).await?;
-                report.written += batch.len() as u64;
-                progress.inc(batch.len() as u64);
-                batch.clear();
-            }
-        }
-        if !batch.is_empty() {
-            store.upsert_features(&schema, &batch).await?;
-            report.written += batch.len() as u64;
-            progress.inc(batch.len() as u64);
-        }
-    }
+    progress.stage("导入 importing", None);
+    let (sender, receiver) = tokio::sync::mpsc::channel(IN_FLIGHT);
+    let reading = tokio::task::spawn_blocking(move || checker.run(records, Some(sender)));
+    let writing = store.bulk_upsert(&schema, options.create, receiver);
+    let (written, checked) = tokio::join!(writing, reading);
     progress.finish();
+    let checked =
+        checked.map_err(|e| ImportError::Input(format!("the reading thread failed: {e}")))??;
+    let committed = checked.committed;
+    checked.into_report(&mut report);
+    match written {
+        Ok(n) => report.written = n,
+        // Nothing to write, or invalid records stopped the import: rolled back.
+        Err(StoreError::Aborted) if !committed => {}
+        Err(e) => return Err(e.into()),
+    }
     Ok(report)
+}
+
+/// The reading thread: converts and checks every record, sending valid
+/// features to the writer while the import is still clean.
+struct Checker {
+    converter: Converter,
+    skip_invalid: bool,
+    batch_size: usize,
+    progress: Progress,
+}
+
+/// What the reading thread found.
+struct Checked {
+    read: u64,
+    valid: u64,
+    problems: Vec<Problem>,
+    /// Whether the commit message was sent (the writer may still have failed).
+    committed: bool,
+}
+
+impl Checked {
+    fn into_report(self, report: &mut ImportReport) {
+        report.read = self.read;
+        report.valid = self.valid;
+        report.problems = self.problems;
+    }
+}
+
+impl Checker {
+    fn run(
+        mut self,
+        records: Box<dyn Iterator<Item = Result<Record, ImportError>> + Send>,
+        mut sender: Option<tokio::sync::mpsc::Sender<BulkItem>>,
+    ) -> Result<Checked, ImportError> {
+        let mut checked = Checked {
+            read: 0,
+            valid: 0,
+            problems: Vec::new(),
+            committed: false,
+        };
+        let mut batch = Vec::with_capacity(self.batch_size);
+        for record in records {
+            let record = record?;
+            checked.read += 1;
+            self.progress.inc(1);
+            let location = record.location;
+            match self.converter.convert(record) {
+                Ok(feature) => {
+                    checked.valid += 1;
+                    if sender.is_some() {
+                        batch.push(feature);
+                    }
+                }
+                Err(reason) => {
+                    checked.problems.push(Problem { location, reason });
+                    if !self.skip_invalid {
+                        // Dropping the sender without a commit rolls the write back.
+                        sender = None;
+                        batch = Vec::new();
+                    }
+                }
+            }
+            if batch.len() >= self.batch_size {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(self.batch_size));
+                if let Some(s) = &sender {
+                    if s.blocking_send(BulkItem::Features(full)).is_err() {
+                        // The writer failed; its error is what the import reports.
+                        return Ok(checked);
+                    }
+                }
+            }
+        }
+        if let Some(s) = sender.filter(|_| checked.valid > 0) {
+            let sent = (batch.is_empty() || s.blocking_send(BulkItem::Features(batch)).is_ok())
+                && s.blocking_send(BulkItem::Commit).is_ok();
+            checked.committed = sent;
+        }
+        Ok(checked)
+    }
 }

@@ -2,7 +2,9 @@
 //!
 //! - [`Store`]: the one trait every backend implements.
 //! - [`sqlite`]: the embedded store, a SQLite file in the data directory (default).
-//! - [`postgis`]: PostgreSQL with PostGIS, used when `database_url` is set.
+//! - [`postgis`]: PostgreSQL with PostGIS, used when `database_url` is set
+//!   (`postgis_bulk`: imports through `COPY`; `postgis_bulk_load`: the
+//!   parallel start-up load; `sqlite_bulk`: the embedded store's import path).
 //! - [`seed`]: fills an empty store from a sample data directory.
 //! - [`change`]: the change log every feature write records, read by other instances.
 //! - [`codec`]: geometry (WKB) and property (JSON) encoding shared by the backends.
@@ -14,11 +16,14 @@ pub mod change;
 pub mod codec;
 pub mod monitoring;
 pub mod postgis;
+mod postgis_bulk;
+mod postgis_bulk_load;
 mod postgis_changes;
 pub mod postgis_monitoring;
 mod postgis_setup;
 pub mod seed;
 pub mod sqlite;
+mod sqlite_bulk;
 pub mod sqlite_monitoring;
 
 use async_trait::async_trait;
@@ -51,7 +56,22 @@ pub enum StoreError {
     /// A create found features with these ids already stored.
     #[error("features already exist: {0:?}")]
     Conflict(Vec<String>),
+    /// A bulk write ended without [`BulkItem::Commit`]: nothing was written.
+    #[error("bulk write aborted; nothing was written")]
+    Aborted,
 }
+
+/// One message of a [`Store::bulk_upsert`] stream.
+#[derive(Debug)]
+pub enum BulkItem {
+    /// Features to write; ids are unique across the whole stream.
+    Features(Vec<NewFeature>),
+    /// Everything was sent: commit. A stream that ends without it is rolled back.
+    Commit,
+}
+
+/// The receiving end of a bulk write (bounded, so a fast reader waits for the database).
+pub type BulkReceiver = tokio::sync::mpsc::Receiver<BulkItem>;
 
 impl StoreError {
     /// Whether the database could not be reached (as opposed to refusing the
@@ -94,6 +114,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Every feature of a layer.
     async fn load_features(&self, schema: &LayerSchema) -> Result<Vec<Feature>, StoreError>;
 
+    /// Every feature of these layers (one vector per schema, same order), for
+    /// start-up. The default loads the layers concurrently with
+    /// [`Store::load_features`]; the PostGIS store reads its one table in
+    /// parallel ranges instead.
+    async fn load_layers(&self, schemas: &[LayerSchema]) -> Result<Vec<Vec<Feature>>, StoreError> {
+        futures_util::future::try_join_all(schemas.iter().map(|s| self.load_features(s))).await
+    }
+
     /// Inserts or replaces features (matched by `id`) in one transaction and
     /// returns them as stored, with their `fid`s. A replaced feature keeps its fid.
     async fn upsert_features(
@@ -101,6 +129,44 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         schema: &LayerSchema,
         features: &[NewFeature],
     ) -> Result<Vec<Feature>, StoreError>;
+
+    /// Writes a stream of features (inserted, or replaced by id keeping their
+    /// fid) in one transaction, for imports: nothing is written unless the
+    /// stream ends with [`BulkItem::Commit`] (otherwise [`StoreError::Aborted`]).
+    /// With `register`, the schema is registered in the same transaction, so a
+    /// new layer appears only together with its features. One change record
+    /// (a whole-layer one above [`change::MAX_CHANGE_IDS`] ids) lets running
+    /// servers see the write. Returns how many features were written.
+    ///
+    /// The default collects the stream and makes one `upsert_features` call.
+    async fn bulk_upsert(
+        &self,
+        schema: &LayerSchema,
+        register: bool,
+        mut batches: BulkReceiver,
+    ) -> Result<u64, StoreError> {
+        let mut all = Vec::new();
+        let mut committed = false;
+        while let Some(item) = batches.recv().await {
+            match item {
+                BulkItem::Features(batch) => all.extend(batch),
+                BulkItem::Commit => {
+                    committed = true;
+                    break;
+                }
+            }
+        }
+        if !committed {
+            return Err(StoreError::Aborted);
+        }
+        if register {
+            self.put_schema(schema).await?;
+        }
+        if all.is_empty() {
+            return Ok(0);
+        }
+        Ok(self.upsert_features(schema, &all).await?.len() as u64)
+    }
 
     /// Inserts new features in one transaction; fails with
     /// [`StoreError::Conflict`] (writing nothing) when any id is already stored.

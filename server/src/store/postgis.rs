@@ -4,8 +4,10 @@
 //! Same semantics as the embedded store (see [`super::Store`]), with PostGIS
 //! types: geometry is `geometry(Geometry, 4326)` (bound as WKB, read back with
 //! `ST_AsBinary`), properties and schemas are `jsonb`, reading times
-//! `timestamptz`. Bulk writes bind whole columns as arrays and `UNNEST` them, in
-//! batches, inside one transaction. Migrations live in `server/migrations/postgres`.
+//! `timestamptz`. Batch writes bind whole columns as arrays and `UNNEST` them, in
+//! batches, inside one transaction; imports stream through `COPY`
+//! (`postgis_bulk`); start-up reads the features table in parallel page
+//! ranges (`postgis_bulk_load`). Migrations live in `server/migrations/postgres`.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -19,7 +21,7 @@ use super::codec::{feature_from_columns, geometry_to_wkb, properties_to_json};
 use super::postgis_changes::{change_from_row, record_change, PgNotifications};
 use super::postgis_setup::ensure_postgis;
 pub use super::postgis_setup::postgis_missing;
-use super::{ChangeNotifications, Store, StoreError};
+use super::{BulkReceiver, ChangeNotifications, Store, StoreError};
 use crate::model::{Feature, LayerSchema, NewFeature, Reading};
 
 /// Features per statement: big polygons make rows large, so keep messages modest.
@@ -207,18 +209,8 @@ impl Store for PostgisStore {
     }
 
     async fn put_schema(&self, schema: &LayerSchema) -> Result<(), StoreError> {
-        let text = serde_json::to_string(schema)
-            .map_err(|e| StoreError::Corrupt(format!("cannot serialise schema: {e}")))?;
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO layers (id, schema_json, position)
-             VALUES ($1, $2::jsonb, (SELECT COALESCE(MAX(position), -1) + 1 FROM layers))
-             ON CONFLICT (id) DO UPDATE SET schema_json = excluded.schema_json",
-        )
-        .bind(&schema.id)
-        .bind(text)
-        .execute(&mut *tx)
-        .await?;
+        super::postgis_bulk::register_layer(&mut tx, schema).await?;
         record_change(&mut tx, &self.origin, &schema.id, ChangeOp::Layer, &[]).await?;
         tx.commit().await?;
         Ok(())
@@ -277,6 +269,19 @@ impl Store for PostgisStore {
                 })
             })
             .collect()
+    }
+
+    async fn load_layers(&self, schemas: &[LayerSchema]) -> Result<Vec<Vec<Feature>>, StoreError> {
+        super::postgis_bulk_load::load_layers(&self.pool, schemas).await
+    }
+
+    async fn bulk_upsert(
+        &self,
+        schema: &LayerSchema,
+        register: bool,
+        batches: BulkReceiver,
+    ) -> Result<u64, StoreError> {
+        super::postgis_bulk::bulk_upsert(&self.pool, &self.origin, schema, register, batches).await
     }
 
     async fn create_features(
@@ -445,7 +450,7 @@ impl Store for PostgisStore {
                  SELECT u.s, u.p, u.k, timestamptz 'epoch' + u.t * interval '1 microsecond', u.v, u.f
                    FROM UNNEST($1::text[], $2::text[], $3::text[], $4::int8[], $5::float8[], $6::text[])
                         AS u(s, p, k, t, v, f)
-                 ON CONFLICT (station_id, pollutant, kind, time)
+                 ON CONFLICT (station_id, pollutant, kind, period, time)
                  DO UPDATE SET value = excluded.value, flag = excluded.flag",
             )
             .bind(text(|r| &r.station_id))

@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 
 use super::change::{self, ChangeOp, ChangeRecord};
 use super::codec::{feature_from_columns, geometry_to_wkb, properties_to_json};
-use super::{Store, StoreError};
+use super::{BulkReceiver, Store, StoreError};
 use crate::model::{Feature, LayerSchema, NewFeature, Reading};
 
 /// Rows per multi-row INSERT: 6 columns × 500 stays far below SQLite's
@@ -57,7 +57,7 @@ const ID_BATCH: usize = 5_000;
 const CHANGE_RETENTION_S: i64 = 7 * 24 * 3600;
 
 /// Records a write in the change log, inside the writing transaction.
-async fn record_change(
+pub(super) async fn record_change(
     tx: &mut Transaction<'static, Sqlite>,
     origin: &str,
     layer: &str,
@@ -93,7 +93,7 @@ async fn record_change(
     Ok(())
 }
 
-fn now_rfc3339() -> String {
+pub(super) fn now_rfc3339() -> String {
     OffsetDateTime::now_utc()
         .format(&Rfc3339)
         .unwrap_or_else(|_| String::from("1970-01-01T00:00:00Z"))
@@ -200,6 +200,15 @@ impl Store for SqliteStore {
         record_change(&mut tx, &self.origin, &schema.id, ChangeOp::Upsert, &ids).await?;
         tx.commit().await?;
         Ok(stored)
+    }
+
+    async fn bulk_upsert(
+        &self,
+        schema: &LayerSchema,
+        register: bool,
+        batches: BulkReceiver,
+    ) -> Result<u64, StoreError> {
+        super::sqlite_bulk::bulk_upsert(&self.pool, &self.origin, schema, register, batches).await
     }
 
     async fn create_features(
@@ -368,7 +377,7 @@ impl Store for SqliteStore {
                     .push_bind(&r.flag);
             });
             query.push(
-                " ON CONFLICT (station_id, pollutant, kind, time)
+                " ON CONFLICT (station_id, pollutant, kind, period, time)
                   DO UPDATE SET value = excluded.value, flag = excluded.flag",
             );
             written += query.build().execute(&mut *tx).await?.rows_affected();
