@@ -19,9 +19,10 @@
 //!
 //! `cargo bench -p envatlas-server --bench analysis`
 
+use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use geo::Destination;
@@ -29,7 +30,7 @@ use geo_types::{Geometry, LineString, Point, Polygon};
 use rand::{Rng, SeedableRng};
 use sqlx::{Connection, PgConnection, Row};
 
-use envatlas_server::analysis::filter::{select, FilterSpec};
+use envatlas_server::analysis::filter::{select, FilterSpec, LayerQuery};
 use envatlas_server::analysis::{buffer, nearest, BufferQuery, NearestQuery};
 use envatlas_server::atlas::{Atlas, Layer};
 use envatlas_server::model::catalog::builtin_schemas;
@@ -192,6 +193,58 @@ enum Arg {
     Text(String),
 }
 
+/// Prints the median, 90th percentile and maximum over the query points of
+/// each point's own median time (31 runs each): the spread a mean hides.
+fn spread(name: &str, mut run: impl FnMut(usize)) {
+    let mut per_point: Vec<f64> = (0..QUERIES)
+        .map(|i| {
+            let mut times: Vec<f64> = (0..31)
+                .map(|_| {
+                    let t = Instant::now();
+                    run(i);
+                    t.elapsed().as_secs_f64() * 1e6
+                })
+                .collect();
+            times.sort_by(f64::total_cmp);
+            times[times.len() / 2]
+        })
+        .collect();
+    per_point.sort_by(f64::total_cmp);
+    println!(
+        "per query point ({QUERIES}), {name}: median {:.1} µs, p90 {:.1} µs, max {:.1} µs",
+        per_point[QUERIES / 2],
+        per_point[QUERIES * 9 / 10],
+        per_point[QUERIES - 1]
+    );
+}
+
+/// The per-point spread of our three cases.
+fn print_per_query(
+    sources: &[LayerQuery],
+    origins: &[Point<f64>],
+    points: &[Geometry<f64>],
+    polygons: &[Geometry<f64>],
+) {
+    spread("nearest k=10", |i| {
+        let q = NearestQuery {
+            origin: origins[i],
+            k: 10,
+            max_distance_m: 100_000.0,
+        };
+        black_box(nearest::nearest(sources, &q));
+    });
+    for (name, geometries) in [("point", points), ("100-vertex polygon", polygons)] {
+        spread(&format!("buffer 5 km around a {name}"), |i| {
+            let q = BufferQuery {
+                geometry: &geometries[i],
+                distance_m: 5_000.0,
+                exclude: None,
+            };
+            black_box(buffer::within_distance(sources, &q, usize::MAX).expect("buffer"));
+        });
+    }
+}
+
 fn bench(c: &mut Criterion) {
     let dir = std::env::var("BENCH_DATA_DIR").map_or_else(
         |_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../data"),
@@ -228,7 +281,13 @@ fn bench(c: &mut Criterion) {
     let sources_only = ["pollution_sources".to_string()];
     let sources = select(&atlas, Some(&sources_only), &no_filter, "layers").expect("layers");
 
+    print_per_query(&sources, &origins, &points, &polygons);
+
     let mut group = c.benchmark_group("ours");
+    let pair = (origins[0], origins[1]);
+    group.bench_function("one geodesic distance (Karney, geo's Geodesic)", |b| {
+        b.iter(|| envatlas_server::analysis::geodesy::geodesic_distance_m(pair.0, pair.1))
+    });
     group.measurement_time(Duration::from_secs(5));
     let mut o = Cycle::new(&origins);
     group.bench_function("nearest k=10, pollution_sources", |b| {
@@ -335,6 +394,18 @@ fn bench(c: &mut Criterion) {
             pg.execution_ms(sql, args)
         );
     }
+    spread("PostGIS nearest k=10 (round trip)", |i| {
+        black_box(pg.point_query(PG_NEAREST, origins[i]));
+    });
+    spread("PostGIS buffer 5 km around a point (round trip)", |i| {
+        black_box(pg.point_query(PG_POINT_5KM, origins[i]));
+    });
+    spread(
+        "PostGIS buffer 5 km around a 100-vertex polygon (round trip)",
+        |i| {
+            black_box(pg.text_query(PG_POLYGON_5KM, &wkts[i]));
+        },
+    );
     let mut group = c.benchmark_group("postgis");
     group.measurement_time(Duration::from_secs(5));
     let mut o = Cycle::new(&origins);

@@ -3,6 +3,8 @@
 //! or (see [`postgis`]) a throwaway PostGIS database.
 #![forbid(unsafe_code)]
 
+pub mod hj212;
+pub mod http;
 pub mod postgis;
 
 pub use postgis::TestDatabase;

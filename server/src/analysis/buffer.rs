@@ -13,9 +13,10 @@ use geo_types::Geometry;
 use serde_json::Value as Json;
 
 use super::aeqd::geodesic_buffer;
+use super::bound::{max_hav_within, BoxBound};
 use super::distance::Shape;
 use super::filter::LayerQuery;
-use super::geodesy::{geodesic_distance_m, search_envelope, sphere_lower_bound_m, UnitVec};
+use super::geodesy::{geodesic_distance_m, search_envelope};
 use super::hit::Hit;
 use super::summary::summarize;
 use super::InputError;
@@ -101,11 +102,16 @@ pub fn within_distance_in_layer(
         .filter(|(layer_id, _)| *layer_id == layer.id())
         .map(|(_, id)| id);
     let envelope = search_envelope(bbox, query.distance_m);
-    // Around a point, points are first ruled out on the sphere (no ellipsoid).
+    let d = query.distance_m;
+    // Points beyond the distance on the sphere are ruled out without the
+    // ellipsoid: around a point by their own bound, around other shapes by the
+    // bound to the shape's box (widened for its great-circle edges) first.
+    let reach = max_hav_within(d);
     let centre = match shape.geometry() {
-        Geometry::Point(p) => Some((*p, UnitVec::from_point(*p))),
+        Geometry::Point(p) => Some((*p, BoxBound::new(*p, false))),
         _ => None,
     };
+    let shape_box = ([bbox.min().x, bbox.min().y], [bbox.max().x, bbox.max().y]);
     layer
         .rtree()
         .locate_in_envelope_intersecting(&envelope)
@@ -115,17 +121,23 @@ pub fn within_distance_in_layer(
                 return None;
             }
             let distance_m = match (centre, &feature.geometry) {
-                (Some((c, cv)), Geometry::Point(p)) => {
-                    let angle = cv.angle(UnitVec::from_point(*p));
-                    if sphere_lower_bound_m(angle) > query.distance_m {
+                (Some((c, bounds)), Geometry::Point(p)) => {
+                    if bounds.to_point(*p) > reach {
                         return None;
                     }
                     geodesic_distance_m(c, *p)
                 }
-                (Some((c, _)), g) => Shape::new(g).closest_to(c).distance_m,
+                (Some((c, _)), g) => Shape::new(g).closest_within(c, d)?.distance_m,
+                (None, Geometry::Point(p)) => {
+                    let to_shape = BoxBound::new(*p, true).to_box(shape_box.0, shape_box.1);
+                    if to_shape > reach {
+                        return None;
+                    }
+                    shape.closest_within(*p, d)?.distance_m
+                }
                 (None, g) => shape.distance_to(&Shape::new(g)),
             };
-            (distance_m <= query.distance_m).then(|| Hit {
+            (distance_m <= d).then(|| Hit {
                 layer: layer.clone(),
                 position: entry.data,
                 distance_m,

@@ -1,23 +1,48 @@
 //! Analysis results as CSV (`f=csv`), for spreadsheets: UTF-8 with a byte
-//! order mark so that Excel shows Chinese names.
+//! order mark so that Excel (as set up in China) shows Chinese names.
 //!
 //! Columns: `layer,id,name_zh,distance_m`, then `bearing_deg,rank` for nearest
-//! results, `fid`, every other property of the layers present (in layer then
-//! schema order), and `lon,lat` of a representative point (the point itself,
-//! else an interior point).
+//! results, then the route's own columns (e.g. `along_river_m`,
+//! `risk_score`), `fid`, every other property of the layers present (in layer
+//! then schema order), and `lon,lat` of a representative point (the point
+//! itself, else an interior point).
 
 use super::hit::{representative_point, round_bearing, round_to, Hit};
 
 /// The UTF-8 byte order mark.
 const BOM: &str = "\u{feff}";
 
+/// One result row: a hit and the values of the route's own columns.
+#[derive(Debug, Clone)]
+pub struct CsvRow<'a> {
+    pub hit: &'a Hit,
+    /// One value per extra column, in the order of the columns.
+    pub extra: Vec<String>,
+}
+
 /// Writes the hits as CSV bytes.
 pub fn hits_to_csv(hits: &[Hit]) -> Result<Vec<u8>, csv::Error> {
-    let ranked = hits.iter().any(|h| h.ranking.is_some());
+    let rows: Vec<CsvRow<'_>> = hits
+        .iter()
+        .map(|hit| CsvRow {
+            hit,
+            extra: Vec::new(),
+        })
+        .collect();
+    rows_to_csv(&rows, &[])
+}
+
+/// Writes rows as CSV bytes, with `extra_columns` after the distance (and
+/// ranking) columns.
+pub fn rows_to_csv(rows: &[CsvRow<'_>], extra_columns: &[&str]) -> Result<Vec<u8>, csv::Error> {
+    let ranked = rows.iter().any(|r| r.hit.ranking.is_some());
     let mut properties: Vec<&str> = Vec::new();
-    for h in hits {
-        for p in &h.layer.schema.properties {
-            if p.name != "name_zh" && !properties.contains(&p.name.as_str()) {
+    for r in rows {
+        for p in &r.hit.layer.schema.properties {
+            if p.name != "name_zh"
+                && !properties.contains(&p.name.as_str())
+                && !extra_columns.contains(&p.name.as_str())
+            {
                 properties.push(&p.name);
             }
         }
@@ -26,13 +51,15 @@ pub fn hits_to_csv(hits: &[Hit]) -> Result<Vec<u8>, csv::Error> {
     if ranked {
         header.extend(["bearing_deg", "rank"]);
     }
+    header.extend(extra_columns.iter().copied());
     header.push("fid");
     header.extend(properties.iter().copied());
     header.extend(["lon", "lat"]);
 
     let mut out = csv::Writer::from_writer(BOM.as_bytes().to_vec());
     out.write_record(&header)?;
-    for h in hits {
+    for r in rows {
+        let h = r.hit;
         let Some(f) = h.feature() else { continue };
         let schema = &h.layer.schema;
         let mut row: Vec<String> = vec![
@@ -50,6 +77,7 @@ pub fn hits_to_csv(hits: &[Hit]) -> Result<Vec<u8>, csv::Error> {
             );
             row.push(r.map(|r| r.rank.to_string()).unwrap_or_default());
         }
+        row.extend((0..extra_columns.len()).map(|i| r.extra.get(i).cloned().unwrap_or_default()));
         row.push(f.fid.to_string());
         for name in &properties {
             row.push(f.get(schema, name).map(|v| v.to_text()).unwrap_or_default());
@@ -115,5 +143,41 @@ mod tests {
         );
         assert!(row.ends_with(",104.6,28.8"), "{row}");
         assert!(row.contains(",1200,"));
+    }
+
+    #[test]
+    fn extra_columns_follow_the_distance() {
+        let schema = builtin_schema("pollution_sources").expect("schema");
+        let n = schema.properties.len();
+        let feature = Feature {
+            fid: 3,
+            id: "ps-1".into(),
+            geometry: Geometry::Point(point!(x: 104.6, y: 28.8)),
+            properties: vec![Value::Null; n],
+        };
+        let layer = Arc::new(Layer::new(Arc::new(schema), vec![feature], 1));
+        let hit = Hit {
+            layer,
+            position: 0,
+            distance_m: 12.0,
+            ranking: None,
+        };
+        let rows = [CsvRow {
+            hit: &hit,
+            extra: vec!["1500.5".into(), "true".into()],
+        }];
+        let bytes = rows_to_csv(&rows, &["along_river_m", "flagged"]).expect("csv");
+        let text = String::from_utf8(bytes).expect("utf-8");
+        let mut lines = text.trim_start_matches('\u{feff}').lines();
+        let header = lines.next().expect("header");
+        assert!(
+            header.starts_with("layer,id,name_zh,distance_m,along_river_m,flagged,fid,"),
+            "{header}"
+        );
+        let row = lines.next().expect("row");
+        assert!(
+            row.starts_with("pollution_sources,ps-1,,12,1500.5,true,3,"),
+            "{row}"
+        );
     }
 }

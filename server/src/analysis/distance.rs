@@ -13,7 +13,8 @@ use geo::Intersects;
 use geo_types::{Geometry, LineString, Point, Polygon};
 
 use super::geodesy::{
-    closest_on_arc, geodesic_distance_m, UnitVec, MEAN_RADIUS_M, SPHERE_SLACK, SPHERE_SLACK_M,
+    closest_on_arc, geodesic_distance_m, sphere_lower_bound_m, UnitVec, MEAN_RADIUS_M,
+    SPHERE_SLACK, SPHERE_SLACK_M,
 };
 
 /// A pair more than [`SPHERE_SLACK`] (plus 2 m) above the sphere minimum
@@ -146,11 +147,21 @@ impl<'a> Shape<'a> {
     /// The geodesic distance (metres) from `p` to this shape and the closest
     /// point; 0 (and `p` itself) when `p` is inside or on a polygon.
     pub fn closest_to(&self, p: Point<f64>) -> Closest {
+        self.closest_within(p, f64::INFINITY).unwrap_or(Closest {
+            distance_m: f64::INFINITY,
+            point: p,
+        })
+    }
+
+    /// Like [`closest_to`](Self::closest_to), but `None` without measuring on
+    /// the ellipsoid when the sphere already puts `p` farther than `limit_m`
+    /// (points far from a buffer's edge cost no geodesic).
+    pub fn closest_within(&self, p: Point<f64>, limit_m: f64) -> Option<Closest> {
         if self.areal && self.geometry.intersects(&p) {
-            return Closest {
+            return Some(Closest {
                 distance_m: 0.0,
                 point: p,
-            };
+            });
         }
         let pv = UnitVec::from_point(p);
         let mut pairs = Candidates::default();
@@ -160,10 +171,10 @@ impl<'a> Shape<'a> {
                 pairs.offer(pv.angle(c), (p, c));
             }
         }
-        pairs.best().unwrap_or(Closest {
-            distance_m: f64::INFINITY,
-            point: p,
-        })
+        if sphere_lower_bound_m(pairs.min_rad) > limit_m {
+            return None;
+        }
+        pairs.best().filter(|c| c.distance_m <= limit_m)
     }
 
     /// The minimum geodesic distance (metres) between this shape and another:
@@ -220,19 +231,27 @@ impl Candidates {
 
     /// The smallest geodesic distance among the kept pairs, with the point
     /// reached (on the geometry measured to).
-    fn best(self) -> Option<Closest> {
+    fn best(mut self) -> Option<Closest> {
         let bound = self.bound();
-        self.pairs
-            .into_iter()
-            .filter(|(a, _, _)| *a <= bound)
-            .map(|(_, p, c)| {
-                let point = c.to_point();
-                Closest {
-                    distance_m: geodesic_distance_m(p, point),
-                    point,
-                }
-            })
-            .min_by(|x, y| x.distance_m.total_cmp(&y.distance_m))
+        self.pairs.retain(|(a, _, _)| *a <= bound);
+        self.pairs.sort_unstable_by(|x, y| x.0.total_cmp(&y.0));
+        let mut best: Option<Closest> = None;
+        for (i, &(angle, p, c)) in self.pairs.iter().enumerate() {
+            // Adjacent edges often share their nearest point (a vertex): once.
+            if self.pairs[..i].iter().any(|&(_, q, d)| q == p && d == c) {
+                continue;
+            }
+            // Farther on the sphere than the best found allows on the ellipsoid.
+            if best.is_some_and(|b| sphere_lower_bound_m(angle) > b.distance_m) {
+                break;
+            }
+            let point = c.to_point();
+            let distance_m = geodesic_distance_m(p, point);
+            if best.is_none_or(|b| distance_m < b.distance_m) {
+                best = Some(Closest { distance_m, point });
+            }
+        }
+        best
     }
 }
 

@@ -6,7 +6,7 @@
 //! point of an arc is found on the sphere, then the distance to it is measured
 //! on the ellipsoid (Karney's geodesics through geo's [`Geodesic`]).
 
-use geo::{Bearing, Distance, Geodesic};
+use geo::{Bearing, Distance, Geodesic, GeodesicBearing};
 use geo_types::{Point, Rect};
 use rstar::AABB;
 
@@ -55,6 +55,17 @@ pub fn geodesic_bearing_deg(from: Point<f64>, to: Point<f64>) -> Option<f64> {
     let b = Geodesic.bearing(from, to).rem_euclid(360.0);
     // rem_euclid can return 360.0 itself for tiny negative inputs.
     Some(if b >= 360.0 { 0.0 } else { b })
+}
+
+/// Geodesic distance (metres) and initial bearing (as [`geodesic_bearing_deg`])
+/// from `from` to `to`, from one solution of the inverse problem.
+pub fn geodesic_distance_bearing(from: Point<f64>, to: Point<f64>) -> (f64, Option<f64>) {
+    if from == to {
+        return (0.0, None);
+    }
+    let (bearing, distance) = from.geodesic_bearing_distance(to);
+    let b = bearing.rem_euclid(360.0);
+    (distance, Some(if b >= 360.0 { 0.0 } else { b }))
 }
 
 /// A point on the unit sphere (x toward lon 0, z toward the north pole).
@@ -239,6 +250,15 @@ mod tests {
             assert!(sphere_lower_bound_m(angle) <= g, "{a:?} {b:?}");
             assert!(sphere_upper_bound_m(angle) >= g, "{a:?} {b:?}");
         }
+    }
+
+    #[test]
+    fn distance_and_bearing_together_equal_each_alone() {
+        let (d, b) = geodesic_distance_bearing(YIBIN, CHENGDU);
+        assert!((d - geodesic_distance_m(YIBIN, CHENGDU)).abs() < 1e-6);
+        let alone = geodesic_bearing_deg(YIBIN, CHENGDU).expect("bearing");
+        assert!(b.is_some_and(|b| (b - alone).abs() < 1e-9), "{b:?}");
+        assert_eq!(geodesic_distance_bearing(YIBIN, YIBIN), (0.0, None));
     }
 
     #[test]

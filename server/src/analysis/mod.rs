@@ -7,6 +7,7 @@
 //! Table of contents:
 //! - [`geodesy`]: point distances and bearings (WGS84), great-circle arcs,
 //!   conservative metre → degree search envelopes.
+//! - [`bound`]: cheap lower bounds of the distance to R-tree boxes (no trigonometry).
 //! - [`distance`]: minimum distance between whole geometries ([`distance::Shape`]).
 //! - [`aeqd`]: the geodesic buffer polygon, drawn in a local azimuthal-equidistant frame.
 //! - [`filter`]: which layers are searched and the property filter of each.
@@ -22,6 +23,7 @@
 //! - [`exceedance`]: recent exceedance counts per source (a trait monitoring implements).
 
 pub mod aeqd;
+pub mod bound;
 pub mod buffer;
 pub mod counties;
 pub mod csv;

@@ -1,36 +1,30 @@
 //! The k nearest features of each requested layer to a point, ranked by
 //! geodesic distance (WGS84, metres), exactly — not by the R-tree's degrees.
 //!
-//! Two passes per layer:
-//! 1. *Seed*: walk the R-tree's own nearest-neighbour order (planar degrees,
-//!    which is not the geodesic order) until `k` matching features are found;
-//!    the largest of their distances (for points a sphere upper bound, no
-//!    ellipsoid needed), `r`, is an upper bound for the true k-th nearest
-//!    geodesic distance (capped at `max_distance_m`).
-//! 2. *Exact*: every feature within `r` of the origin has its bounding box
-//!    inside the conservative envelope of radius `r`
-//!    ([`search_envelope`](super::geodesy::search_envelope)). Each candidate
-//!    gets a cheap lower bound (points: the sphere distance shrunk by the
-//!    ellipsoid's slack; other shapes: 0); candidates are measured exactly in
-//!    increasing lower-bound order until the next lower bound exceeds the
-//!    current k-th distance, so Karney's geodesic runs for little more than
-//!    `k` points.
-//!
-//! Since at least `k` features lie within `r` (or `r` is the distance cap), the
-//! k nearest are all among the candidates of pass 2, whatever latitude.
+//! A best-first walk of the layer's R-tree: nodes and entries wait in a
+//! priority queue keyed by a lower bound of their distance from the origin on
+//! the sphere ([`BoxBound`], haversine form, no trigonometry per box). The
+//! nearest-bounded item is taken next: a node is opened (its children queued),
+//! an entry is measured exactly (Karney's geodesic for points, [`Shape`] for
+//! lines and polygons). Once `k` features are measured, nothing whose bound
+//! exceeds what the k-th distance allows on the sphere
+//! ([`max_hav_within`]) can beat it, and the walk stops: Karney's geodesic runs
+//! for little more than `k` features and only the boxes around the origin are
+//! opened, however sparse the layer is there.
 
+use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use geo_types::{Geometry, Point, Rect};
+use geo_types::{Geometry, Point};
+use rstar::{ParentNode, RTreeNode, RTreeObject};
 
+use super::bound::{max_hav_within, BoxBound};
 use super::distance::{Closest, Shape};
 use super::filter::LayerQuery;
-use super::geodesy::{
-    geodesic_bearing_deg, geodesic_distance_m, search_envelope, sphere_lower_bound_m,
-    sphere_upper_bound_m, UnitVec,
-};
+use super::geodesy::{geodesic_bearing_deg, geodesic_distance_bearing};
 use super::hit::{Hit, Ranking};
-use crate::model::Feature;
+use crate::atlas::IndexEntry;
+use crate::model::{Feature, GeometryKind};
 
 /// A nearest-features query around one point.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -53,100 +47,128 @@ pub fn nearest(layers: &[LayerQuery], query: &NearestQuery) -> Vec<Hit> {
     hits
 }
 
-/// The exact distance from the origin to a feature, with its closest point.
-fn measure(origin: Point<f64>, feature: &Feature) -> Closest {
+/// The exact distance from the origin to a feature, with its closest point
+/// and, for a point, the bearing to it (one inverse geodesic for both).
+fn measure(origin: Point<f64>, feature: &Feature) -> (Closest, Option<Option<f64>>) {
     match &feature.geometry {
-        Geometry::Point(p) => Closest {
-            distance_m: geodesic_distance_m(origin, *p),
-            point: *p,
-        },
-        g => Shape::new(g).closest_to(origin),
+        Geometry::Point(p) => {
+            let (distance_m, bearing) = geodesic_distance_bearing(origin, *p);
+            (
+                Closest {
+                    distance_m,
+                    point: *p,
+                },
+                Some(bearing),
+            )
+        }
+        g => (Shape::new(g).closest_to(origin), None),
+    }
+}
+
+/// An item waiting in the walk: a node to open or an entry to measure.
+enum Item<'a> {
+    Node(&'a ParentNode<IndexEntry>),
+    Entry(&'a IndexEntry),
+}
+
+/// An item and the lower bound of its distance (haversine form).
+struct Queued<'a> {
+    bound: f64,
+    item: Item<'a>,
+}
+
+impl PartialEq for Queued<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.bound.total_cmp(&other.bound).is_eq()
+    }
+}
+
+impl Eq for Queued<'_> {}
+
+impl PartialOrd for Queued<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Queued<'_> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.bound.total_cmp(&other.bound)
     }
 }
 
 /// The `k` nearest matching features of one layer, nearest first.
 pub fn nearest_in_layer(lq: &LayerQuery, query: &NearestQuery) -> Vec<Hit> {
     let k = query.k;
-    if k == 0 {
+    if k == 0 || query.max_distance_m.is_nan() || query.max_distance_m < 0.0 {
         return Vec::new();
     }
     let layer = &lq.layer;
     let features = layer.features();
     let origin = query.origin;
-    let ov = UnitVec::from_point(origin);
-    let sphere_angle = |p: &Point<f64>| ov.angle(UnitVec::from_point(*p));
+    let bounds = BoxBound::new(origin, layer.schema.geometry != GeometryKind::Point);
+    let child = |node: &'_ RTreeNode<IndexEntry>| -> f64 {
+        let e = node.envelope();
+        bounds.to_box(e.lower(), e.upper())
+    };
 
-    // Pass 1: an upper bound for the k-th nearest geodesic distance.
-    let mut seeds = 0;
-    let mut radius_m: f64 = 0.0;
-    for entry in layer
-        .rtree()
-        .nearest_neighbor_iter(&[origin.x(), origin.y()])
-    {
-        if seeds == k {
-            break;
-        }
-        let Some(feature) = features.get(entry.data as usize) else {
-            continue;
-        };
-        if !lq.matches(feature) {
-            continue;
-        }
-        let upper = match &feature.geometry {
-            Geometry::Point(p) => sphere_upper_bound_m(sphere_angle(p)),
-            _ => measure(origin, feature).distance_m,
-        };
-        radius_m = radius_m.max(upper);
-        seeds += 1;
-    }
-    if seeds < k {
-        radius_m = query.max_distance_m; // fewer matching features than k
-    }
-    let radius_m = radius_m.min(query.max_distance_m);
-
-    // Pass 2: candidates in increasing lower-bound order, measured until
-    // none can beat the k-th.
-    let envelope = search_envelope(Rect::new(origin.0, origin.0), radius_m);
-    let mut candidates: Vec<(f64, u32)> = layer
-        .rtree()
-        .locate_in_envelope_intersecting(&envelope)
-        .filter_map(|entry| {
-            let feature = features.get(entry.data as usize)?;
-            if !lq.matches(feature) {
-                return None;
-            }
-            let lower = match &feature.geometry {
-                Geometry::Point(p) => sphere_lower_bound_m(sphere_angle(p)),
-                _ => 0.0,
-            };
-            (lower <= radius_m).then_some((lower, entry.data))
-        })
-        .collect();
-    candidates.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
     // The best k so far; the top of the heap is the current k-th.
-    let mut best: BinaryHeap<Found> = BinaryHeap::with_capacity(k.min(candidates.len()) + 1);
-    for (lower, position) in candidates {
-        let bound = match best.peek() {
-            Some(kth) if best.len() == k => kth.closest.distance_m,
-            _ => radius_m,
-        };
-        if lower > bound {
-            break;
+    let mut best: BinaryHeap<Found> = BinaryHeap::with_capacity(k.min(64) + 1);
+    // Nothing with a larger bound can be within reach (the cap, then the k-th).
+    let mut reach = max_hav_within(query.max_distance_m);
+    let mut queue: BinaryHeap<Reverse<Queued<'_>>> = BinaryHeap::with_capacity(64);
+    queue.push(Reverse(Queued {
+        bound: 0.0,
+        item: Item::Node(layer.rtree().root()),
+    }));
+    while let Some(Reverse(next)) = queue.pop() {
+        if next.bound > reach {
+            break; // every later item is at least as far
         }
-        let Some(feature) = features.get(position as usize) else {
-            continue;
-        };
-        let closest = measure(origin, feature);
-        if closest.distance_m > bound {
-            continue;
-        }
-        best.push(Found {
-            closest,
-            fid: feature.fid,
-            position,
-        });
-        if best.len() > k {
-            best.pop();
+        match next.item {
+            Item::Node(node) => {
+                for c in node.children() {
+                    let bound = child(c);
+                    if bound > reach {
+                        continue;
+                    }
+                    let item = match c {
+                        RTreeNode::Leaf(entry) => Item::Entry(entry),
+                        RTreeNode::Parent(parent) => Item::Node(parent),
+                    };
+                    queue.push(Reverse(Queued { bound, item }));
+                }
+            }
+            Item::Entry(entry) => {
+                let position = entry.data;
+                let Some(feature) = features.get(position as usize) else {
+                    continue;
+                };
+                if !lq.matches(feature) {
+                    continue;
+                }
+                let (closest, bearing) = measure(origin, feature);
+                let found = Found {
+                    closest,
+                    bearing,
+                    fid: feature.fid,
+                    position,
+                };
+                if closest.distance_m > query.max_distance_m
+                    || (best.len() == k && best.peek().is_some_and(|kth| found >= *kth))
+                {
+                    continue;
+                }
+                best.push(found);
+                if best.len() > k {
+                    best.pop();
+                }
+                if best.len() == k {
+                    if let Some(kth) = best.peek() {
+                        reach = reach.min(max_hav_within(kth.closest.distance_m));
+                    }
+                }
+            }
         }
     }
     best.into_sorted_vec()
@@ -159,10 +181,10 @@ pub fn nearest_in_layer(lq: &LayerQuery, query: &NearestQuery) -> Vec<Hit> {
                 position: found.position,
                 distance_m: c.distance_m,
                 ranking: Some(Ranking {
-                    bearing_deg: if c.distance_m > 0.0 {
-                        geodesic_bearing_deg(origin, c.point)
-                    } else {
-                        None
+                    bearing_deg: match found.bearing {
+                        _ if c.distance_m <= 0.0 => None,
+                        Some(known) => known,
+                        None => geodesic_bearing_deg(origin, c.point),
                     },
                     rank: i + 1,
                 }),
@@ -175,6 +197,8 @@ pub fn nearest_in_layer(lq: &LayerQuery, query: &NearestQuery) -> Vec<Hit> {
 #[derive(Debug, Clone, Copy)]
 struct Found {
     closest: Closest,
+    /// The bearing when measuring gave it (points), else computed at the end.
+    bearing: Option<Option<f64>>,
     fid: i64,
     position: u32,
 }

@@ -1,7 +1,8 @@
 //! HTTP layer of the air-release threat zone: `POST /api/analysis/plume`.
 //! Validates the release and weather (each bad value named in its 400), runs
 //! the plume off the async workers and answers the features inside the zone
-//! with `zone`, `valid_range_m` and `note` (a screening estimate, zh + en).
+//! with `zone`, `valid_range_m` and `note` (a screening estimate, zh + en),
+//! or (`?f=csv`) the features alone as CSV.
 
 use axum::extract::State;
 use axum::http::header;
@@ -9,11 +10,12 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{json, Map, Value as Json_};
 
-use super::analysis::JsonBody;
+use super::analysis::{check_query, csv_response, Format, JsonBody};
 use super::error::ApiError;
 use super::extract::QueryPairs;
 use super::features::GEOJSON;
 use super::rivers::lonlat;
+use crate::analysis::csv::{rows_to_csv, CsvRow};
 use crate::analysis::hit::round_to;
 use crate::analysis::plume::{
     plume as run_plume, PlumeQuery, Release, Stability, NOTE_EN, NOTE_ZH, VALID_RANGE_M,
@@ -118,18 +120,24 @@ pub async fn plume(
     q: QueryPairs,
     JsonBody(req): JsonBody<PlumeRequest>,
 ) -> Result<Response, ApiError> {
-    if let Some((name, _)) = q.0.first() {
-        return Err(ApiError::bad_param(
-            name,
-            format!("unknown parameter '{name}'; this route takes a JSON body"),
-        ));
-    }
+    let format = check_query(&q, &["f"])?;
     let query = query(&state, &req)?;
     let atlas = state.atlas.clone();
     let max_results = state.config.limits.max_results;
     let outcome = tokio::task::spawn_blocking(move || run_plume(&atlas, &query, max_results))
         .await
         .map_err(|e| ApiError::Internal(format!("plume task failed: {e}")))??;
+    if format == Format::Csv {
+        let rows: Vec<CsvRow<'_>> = outcome
+            .hits
+            .iter()
+            .map(|h| CsvRow {
+                hit: &h.hit,
+                extra: vec![round_to(h.concentration_mg_m3, 4).to_string()],
+            })
+            .collect();
+        return csv_response("plume", rows_to_csv(&rows, &["concentration_mg_m3"]));
+    }
     let features: Vec<Json_> = outcome
         .hits
         .iter()

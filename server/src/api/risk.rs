@@ -2,6 +2,7 @@
 //! and `GET /api/analysis/risk/summary?limit=10` (the highest-risk water
 //! sources for the leaders' view). Whole-layer assessments come from the
 //! cache in `AppState::risk`; one feature (`id`) is assessed on its own.
+//! `f=csv` answers the assessed features as CSV (factors flattened).
 
 use std::sync::Arc;
 
@@ -10,25 +11,15 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value as Json_};
 
+use super::analysis::{check_query, csv_response, Format};
 use super::error::ApiError;
 use super::extract::{parse_count, QueryPairs};
 use super::features::GEOJSON;
-use crate::analysis::risk::report::target_json;
+use crate::analysis::csv::{rows_to_csv, CsvRow};
+use crate::analysis::risk::report::{csv_values, target_json, CSV_COLUMNS};
 use crate::analysis::risk::{assess, RiskInputs, Target, TargetRisk};
+use crate::analysis::Hit;
 use crate::app::AppState;
-
-fn allowed(q: &QueryPairs, names: &[&str]) -> Result<(), ApiError> {
-    match q.0.iter().find(|(k, _)| !names.contains(&k.as_str())) {
-        Some((name, _)) => Err(ApiError::bad_param(
-            name,
-            format!(
-                "unknown parameter '{name}'; this route takes: {}",
-                names.join(", ")
-            ),
-        )),
-        None => Ok(()),
-    }
-}
 
 fn target(q: &QueryPairs, default: Option<Target>) -> Result<Target, ApiError> {
     let valid = "drinking_water_sources, ecology_areas";
@@ -100,11 +91,33 @@ async fn run(
 }
 
 fn respond(
-    targets: &crate::atlas::Layer,
+    format: Format,
+    name: &str,
+    targets: &Arc<crate::atlas::Layer>,
     sources: &crate::atlas::Layer,
     results: &[TargetRisk],
     extras: Map<String, Json_>,
-) -> Response {
+) -> Result<Response, ApiError> {
+    if format == Format::Csv {
+        let hits: Vec<Hit> = results
+            .iter()
+            .map(|r| Hit {
+                layer: targets.clone(),
+                position: r.position,
+                distance_m: 0.0,
+                ranking: None,
+            })
+            .collect();
+        let rows: Vec<CsvRow<'_>> = hits
+            .iter()
+            .zip(results)
+            .map(|(hit, r)| CsvRow {
+                hit,
+                extra: csv_values(sources, r),
+            })
+            .collect();
+        return csv_response(name, rows_to_csv(&rows, &CSV_COLUMNS));
+    }
     let features: Vec<Json_> = results
         .iter()
         .map(|r| target_json(targets, sources, r))
@@ -114,15 +127,15 @@ fn respond(
     body.insert("numberReturned".into(), json!(features.len()));
     body.insert("features".into(), Json_::Array(features));
     body.extend(extras);
-    (
+    Ok((
         [(header::CONTENT_TYPE, GEOJSON)],
         Json_::Object(body).to_string(),
     )
-        .into_response()
+        .into_response())
 }
 
 pub async fn risk(State(state): State<AppState>, q: QueryPairs) -> Result<Response, ApiError> {
-    allowed(&q, &["layer", "id"])?;
+    let format = check_query(&q, &["layer", "id", "f"])?;
     let target = target(&q, None)?;
     let id = q.single("id")?.map(str::to_string);
     let (targets, sources, results) = run(&state, target, id).await?;
@@ -132,11 +145,11 @@ pub async fn risk(State(state): State<AppState>, q: QueryPairs) -> Result<Respon
         "risk_radius_m".into(),
         json!(state.config.analysis.risk_radius_m),
     );
-    Ok(respond(&targets, &sources, &results, extras))
+    respond(format, "risk", &targets, &sources, &results, extras)
 }
 
 pub async fn summary(State(state): State<AppState>, q: QueryPairs) -> Result<Response, ApiError> {
-    allowed(&q, &["limit", "layer"])?;
+    let format = check_query(&q, &["limit", "layer", "f"])?;
     let target = target(&q, Some(Target::WaterSources))?;
     let max = state.config.limits.max_results;
     let limit = match q.single("limit")? {
@@ -155,5 +168,5 @@ pub async fn summary(State(state): State<AppState>, q: QueryPairs) -> Result<Res
     extras.insert("layer".into(), json!(target.layer_id()));
     extras.insert("limit".into(), json!(limit));
     extras.insert("numberMatched".into(), json!(results.len()));
-    Ok(respond(&targets, &sources, top, extras))
+    respond(format, "risk-summary", &targets, &sources, top, extras)
 }

@@ -10,10 +10,11 @@ use geo_types::{Geometry, Point};
 use serde::Deserialize;
 use serde_json::{json, Map, Value as Json_};
 
-use super::analysis::JsonBody;
+use super::analysis::{check_query, csv_response, Format, JsonBody};
 use super::error::ApiError;
 use super::extract::QueryPairs;
 use super::features::GEOJSON;
+use crate::analysis::csv::{rows_to_csv, CsvRow};
 use crate::analysis::filter::{select, LayerQuery};
 use crate::analysis::hit::round_to;
 use crate::analysis::river::corridor::{features_along, AlongHit};
@@ -160,16 +161,6 @@ fn feature_collection(features: Vec<Json_>, extras: Map<String, Json_>) -> Respo
         .into_response()
 }
 
-fn no_query(q: &QueryPairs) -> Result<(), ApiError> {
-    match q.0.first() {
-        Some((name, _)) => Err(ApiError::bad_param(
-            name,
-            format!("unknown parameter '{name}'; this route takes a JSON body"),
-        )),
-        None => Ok(()),
-    }
-}
-
 /// Every feature a layer's query found is within `max_results`.
 fn check_results(hits: &[AlongHit], max_results: usize) -> Result<(), ApiError> {
     let mut counts = std::collections::HashMap::<&str, usize>::new();
@@ -217,7 +208,7 @@ pub async fn downstream(
     q: QueryPairs,
     JsonBody(req): JsonBody<DownstreamRequest>,
 ) -> Result<Response, ApiError> {
-    no_query(&q)?;
+    let format = check_query(&q, &["f"])?;
     let origin = lonlat(req.lon, req.lat)?;
     let max_m = trace_length(&state, req.max_distance_m)?;
     let corridor_m = corridor(&state, req.corridor_m)?;
@@ -250,6 +241,24 @@ pub async fn downstream(
             .total_cmp(&at(b).0)
             .then(a.hit.distance_m.total_cmp(&b.hit.distance_m))
     });
+    if format == Format::Csv {
+        let rows: Vec<CsvRow<'_>> = hits
+            .iter()
+            .map(|h| {
+                let (along, time) = at(h);
+                CsvRow {
+                    hit: &h.hit,
+                    extra: vec![
+                        round_to(along, 1).to_string(),
+                        (time * earliest).round().to_string(),
+                        time.round().to_string(),
+                    ],
+                }
+            })
+            .collect();
+        let columns = ["along_river_m", "arrival_earliest_s", "arrival_expected_s"];
+        return csv_response("downstream", rows_to_csv(&rows, &columns));
+    }
     let features = hits
         .iter()
         .map(|h| {
@@ -295,7 +304,7 @@ pub async fn upstream(
     q: QueryPairs,
     JsonBody(req): JsonBody<UpstreamRequest>,
 ) -> Result<Response, ApiError> {
-    no_query(&q)?;
+    let format = check_query(&q, &["f"])?;
     let (origin, parameter) = match (req.lon, req.lat, &req.station_id) {
         (Some(lon), Some(lat), None) => (lonlat(lon, lat)?, "lon"),
         (None, None, Some(id)) => {
@@ -344,11 +353,10 @@ pub async fn upstream(
             .total_cmp(&at(b))
             .then(a.hit.distance_m.total_cmp(&b.hit.distance_m))
     });
-    let features = hits
+    // Per candidate: along-river distance, discharges to water, recent exceedances.
+    let flags: Vec<(f64, bool, u32)> = hits
         .iter()
-        .enumerate()
-        .map(|(i, h)| {
-            let mut f = h.hit.to_json();
+        .map(|h| {
             let (discharge, id) = h
                 .hit
                 .feature()
@@ -361,8 +369,42 @@ pub async fn upstream(
                 .unwrap_or_default();
             let water = discharge == "water" || discharge == "both";
             let exceedances = state.exceedances.recent_exceedances(&id);
+            (round_to(at(h), 1), water, exceedances)
+        })
+        .collect();
+    if format == Format::Csv {
+        let rows: Vec<CsvRow<'_>> = hits
+            .iter()
+            .zip(&flags)
+            .enumerate()
+            .map(|(i, (h, &(along, water, exceedances)))| CsvRow {
+                hit: &h.hit,
+                extra: vec![
+                    along.to_string(),
+                    (i + 1).to_string(),
+                    water.to_string(),
+                    exceedances.to_string(),
+                    (water || exceedances > 0).to_string(),
+                ],
+            })
+            .collect();
+        let columns = [
+            "along_river_m",
+            "rank",
+            "water_discharger",
+            "recent_exceedances",
+            "flagged",
+        ];
+        return csv_response("upstream", rows_to_csv(&rows, &columns));
+    }
+    let features = hits
+        .iter()
+        .zip(&flags)
+        .enumerate()
+        .map(|(i, (h, &(along, water, exceedances)))| {
+            let mut f = h.hit.to_json();
             if let Some(p) = f.get_mut("properties").and_then(Json_::as_object_mut) {
-                p.insert("along_river_m".into(), json!(round_to(at(h), 1)));
+                p.insert("along_river_m".into(), json!(along));
                 p.insert("rank".into(), json!(i + 1));
                 p.insert("water_discharger".into(), json!(water));
                 p.insert("recent_exceedances".into(), json!(exceedances));

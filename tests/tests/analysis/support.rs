@@ -1,22 +1,17 @@
-//! Helpers: sample features, HTTP calls, problem checks and brute-force
-//! geodesic references.
+//! Helpers: sample features, problem checks and brute-force geodesic
+//! references; the HTTP calls shared with other suites come from
+//! `envatlas_tests::http`.
 
 use std::collections::BTreeMap;
 
-use envatlas_tests::{get, get_json, sample_dir, shared_server};
+pub(crate) use envatlas_tests::http::{features, get_ok, post, post_bytes, post_ok, sample_layer};
+use envatlas_tests::{get, shared_server};
 use geo::{Distance, Geodesic, Haversine, InterpolatePoint};
 use geo_types::{Coord, LineString, Point, Polygon};
 use serde_json::Value;
 
 /// Central Yibin (翠屏区).
 pub(crate) const CENTRE: (f64, f64) = (104.62, 28.77);
-
-pub(crate) fn sample_layer(id: &str) -> Vec<Value> {
-    let text = std::fs::read_to_string(sample_dir().join("layers").join(format!("{id}.geojson")))
-        .expect("sample layer");
-    let json: Value = serde_json::from_str(&text).expect("geojson");
-    json["features"].as_array().expect("features").clone()
-}
 
 pub(crate) fn coord(c: &Value) -> Coord<f64> {
     Coord {
@@ -38,40 +33,6 @@ pub(crate) fn polygon_of(f: &Value) -> Polygon<f64> {
         .collect();
     let mut it = rings.into_iter();
     Polygon::new(it.next().expect("exterior"), it.collect())
-}
-
-pub(crate) fn post(path: &str, body: &Value) -> (u16, String, String) {
-    post_bytes(path, body.to_string().into_bytes())
-}
-
-pub(crate) fn post_bytes(path: &str, body: Vec<u8>) -> (u16, String, String) {
-    let response = reqwest::blocking::Client::new()
-        .post(shared_server().url(path))
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .expect("request");
-    let status = response.status().as_u16();
-    let ct = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    (status, ct, response.text().expect("body"))
-}
-
-pub(crate) fn post_ok(path: &str, body: &Value) -> Value {
-    let (status, ct, text) = post(path, body);
-    assert_eq!(status, 200, "{text}");
-    assert_eq!(ct, "application/geo+json");
-    serde_json::from_str(&text).expect("json")
-}
-
-pub(crate) fn get_ok(path: &str) -> Value {
-    let (status, json) = get_json(&shared_server().url(path)).expect("get");
-    assert_eq!(status, 200, "{path}: {json}");
-    json
 }
 
 /// A problem+json answer with this status, naming `parameter` (when given)
@@ -106,10 +67,6 @@ pub(crate) fn ids(fc: &Value) -> Vec<String> {
         .iter()
         .map(|f| f["id"].as_str().expect("id").to_string())
         .collect()
-}
-
-pub(crate) fn features(fc: &Value) -> &Vec<Value> {
-    fc["features"].as_array().expect("features")
 }
 
 pub(crate) fn distance(f: &Value) -> f64 {

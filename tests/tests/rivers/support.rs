@@ -1,14 +1,9 @@
-//! Helpers: HTTP calls on the shared server, problem checks, sample features.
+//! Helpers: problem checks and sample river lines; the HTTP calls shared with
+//! other suites come from `envatlas_tests::http`.
 
-use envatlas_tests::{get, get_json, sample_dir, shared_server};
+pub(crate) use envatlas_tests::http::{csv_table, features, get_ok, post, post_ok, sample_layer};
+use envatlas_tests::{get, shared_server};
 use serde_json::Value;
-
-pub(crate) fn sample_layer(id: &str) -> Vec<Value> {
-    let text = std::fs::read_to_string(sample_dir().join("layers").join(format!("{id}.geojson")))
-        .expect("sample layer");
-    let json: Value = serde_json::from_str(&text).expect("geojson");
-    json["features"].as_array().expect("features").clone()
-}
 
 /// The coordinates of a sample river line, by feature id.
 pub(crate) fn river_coords(id: &str) -> Vec<(f64, f64)> {
@@ -22,36 +17,6 @@ pub(crate) fn river_coords(id: &str) -> Vec<(f64, f64)> {
         .iter()
         .map(|c| (c[0].as_f64().expect("lon"), c[1].as_f64().expect("lat")))
         .collect()
-}
-
-pub(crate) fn post(path: &str, body: &Value) -> (u16, String, String) {
-    let response = reqwest::blocking::Client::new()
-        .post(shared_server().url(path))
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .expect("request");
-    let status = response.status().as_u16();
-    let ct = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    (status, ct, response.text().expect("body"))
-}
-
-pub(crate) fn post_ok(path: &str, body: &Value) -> Value {
-    let (status, ct, text) = post(path, body);
-    assert_eq!(status, 200, "{text}");
-    assert_eq!(ct, "application/geo+json");
-    serde_json::from_str(&text).expect("json")
-}
-
-pub(crate) fn get_ok(path: &str) -> Value {
-    let (status, json) = get_json(&shared_server().url(path)).expect("get");
-    assert_eq!(status, 200, "{path}: {json}");
-    json
 }
 
 /// A problem+json answer with this status, naming `parameter`, and
@@ -71,10 +36,6 @@ pub(crate) fn assert_problem(answer: (u16, String, String), parameter: &str, men
 pub(crate) fn get_problem(path: &str, parameter: &str, mention: &str) {
     let answer = get(&shared_server().url(path)).expect("get");
     assert_problem(answer, parameter, mention);
-}
-
-pub(crate) fn features(fc: &Value) -> &Vec<Value> {
-    fc["features"].as_array().expect("features")
 }
 
 pub(crate) fn prop_f64(f: &Value, name: &str) -> f64 {

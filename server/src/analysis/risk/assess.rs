@@ -18,6 +18,7 @@ use geo_types::{Geometry, Point};
 
 use super::factors::{Factors, Facts, Hazard, Placement};
 use super::settings::AnalysisConfig;
+use crate::analysis::bound::{max_hav_within, BoxBound};
 use crate::analysis::distance::Shape;
 use crate::analysis::exceedance::ExceedanceCounts;
 use crate::analysis::geodesy::{geodesic_distance_m, search_envelope};
@@ -168,11 +169,14 @@ fn assess_one(
     let mut found: HashMap<u32, (f64, Placement)> = HashMap::new();
     let bbox = target.geometry.bounding_rect()?;
     let envelope = search_envelope(bbox, config.risk_radius_m);
+    let near = Near::new(point_target, &shape, bbox, config.risk_radius_m);
     for entry in sources.rtree().locate_in_envelope_intersecting(&envelope) {
         let Some(f) = features.get(entry.data as usize) else {
             continue;
         };
-        let d = distance(point_target, &shape, &f.geometry);
+        let Some(d) = near.distance(&f.geometry) else {
+            continue;
+        };
         if d <= config.risk_radius_m {
             let placement = if point_target.is_none() && d == 0.0 {
                 Placement::Inside
@@ -262,6 +266,57 @@ fn assess_one(
 
 fn representative(g: &Geometry<f64>) -> Option<Point<f64>> {
     crate::analysis::hit::representative_point(g)
+}
+
+/// Distances from one target to sources within a limit, ruling sources out on
+/// the sphere first (no ellipsoid, no polygon edges for most candidates of a
+/// large envelope).
+struct Near<'s, 'g> {
+    point_target: Option<(Point<f64>, BoxBound)>,
+    shape: &'s Shape<'g>,
+    /// The target's box (its edges' bulge is allowed for by [`BoxBound`]).
+    target_box: ([f64; 2], [f64; 2]),
+    limit_m: f64,
+    reach: f64,
+}
+
+impl<'s, 'g> Near<'s, 'g> {
+    fn new(
+        point_target: Option<Point<f64>>,
+        shape: &'s Shape<'g>,
+        bbox: geo_types::Rect<f64>,
+        limit_m: f64,
+    ) -> Self {
+        Near {
+            point_target: point_target.map(|p| (p, BoxBound::new(p, false))),
+            shape,
+            target_box: ([bbox.min().x, bbox.min().y], [bbox.max().x, bbox.max().y]),
+            limit_m,
+            reach: max_hav_within(limit_m),
+        }
+    }
+
+    /// The geodesic distance to a source, `None` when it is beyond the limit
+    /// (exact within it, as [`distance`] measures).
+    fn distance(&self, source: &Geometry<f64>) -> Option<f64> {
+        match (self.point_target, source) {
+            (Some((t, bound)), Geometry::Point(s)) => {
+                (bound.to_point(*s) <= self.reach).then(|| geodesic_distance_m(t, *s))
+            }
+            (None, Geometry::Point(s)) => {
+                let (lo, hi) = self.target_box;
+                if BoxBound::new(*s, true).to_box(lo, hi) > self.reach {
+                    return None;
+                }
+                Some(self.shape.closest_within(*s, self.limit_m)?.distance_m)
+            }
+            _ => Some(distance(
+                self.point_target.map(|(p, _)| p),
+                self.shape,
+                source,
+            )),
+        }
+    }
 }
 
 /// Geodesic distance from the target to a source (0 inside a polygon target).

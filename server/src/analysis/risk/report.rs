@@ -1,6 +1,7 @@
 //! The GeoJSON of a risk assessment: each assessed feature with its own
 //! properties plus `layer`, `distance_m` (0: the feature itself),
-//! `risk_score`, `risk_factors` and `sources`.
+//! `risk_score`, `risk_factors` and `sources`; and its CSV columns (the
+//! factors flattened, the sources as a `;`-separated list of ids).
 
 use serde_json::{json, Map, Value as Json};
 
@@ -45,18 +46,51 @@ pub fn target_json(targets: &Layer, sources: &Layer, risk: &TargetRisk) -> Json 
     json
 }
 
-fn factors_json(risk: &TargetRisk) -> Json {
+/// The factors by name, in a fixed order.
+fn factors(risk: &TargetRisk) -> [(&'static str, f64); 6] {
     let f = &risk.factors;
-    let mut m = Map::new();
-    for (name, v) in [
+    [
         ("zone_level", f.zone_level),
         ("distance", f.distance),
         ("upstream", f.upstream),
         ("hazard_class", f.hazard_class),
         ("credit_rating", f.credit_rating),
         ("recent_exceedances", f.recent_exceedances),
-    ] {
+    ]
+}
+
+fn factors_json(risk: &TargetRisk) -> Json {
+    let mut m = Map::new();
+    for (name, v) in factors(risk) {
         m.insert(name.into(), json!(round_to(v, 2)));
     }
     Json::Object(m)
+}
+
+/// The CSV columns a risk row adds after `distance_m`.
+pub const CSV_COLUMNS: [&str; 9] = [
+    "risk_score",
+    "risk_factors.zone_level",
+    "risk_factors.distance",
+    "risk_factors.upstream",
+    "risk_factors.hazard_class",
+    "risk_factors.credit_rating",
+    "risk_factors.recent_exceedances",
+    "source_count",
+    "sources",
+];
+
+/// The values of [`CSV_COLUMNS`] for one assessed feature.
+pub fn csv_values(sources: &Layer, risk: &TargetRisk) -> Vec<String> {
+    let mut values = vec![round_to(risk.score, 2).to_string()];
+    values.extend(factors(risk).map(|(_, v)| round_to(v, 2).to_string()));
+    values.push(risk.sources.len().to_string());
+    let ids: Vec<&str> = risk
+        .sources
+        .iter()
+        .filter_map(|s| sources.features().get(s.position as usize))
+        .map(|f| f.id.as_ref())
+        .collect();
+    values.push(ids.join(";"));
+    values
 }
