@@ -23,7 +23,7 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-function freePort() {
+export function freePort() {
   return new Promise((ok, fail) => {
     const s = createServer();
     s.once('error', fail);
@@ -97,14 +97,20 @@ export async function launchBrowser() {
 
 /**
  * Opens the map in a fresh context of the given viewport. Requests outside
- * the origin are aborted and recorded; console errors and page errors too.
+ * the origin are aborted and recorded (`offOrigin`), except to the origins in
+ * `allow` (a test's own basemap server), which go through and are recorded in
+ * `allowed`; console errors and page errors are recorded too.
  */
-export async function openMap(browser, origin, viewport, path = '/') {
+export async function openMap(browser, origin, viewport, path = '/', { allow = [] } = {}) {
   const context = await browser.newContext({ viewport, acceptDownloads: true, locale: 'zh-CN' });
-  const record = { offOrigin: [], errors: [] };
+  const record = { offOrigin: [], allowed: [], errors: [] };
   await context.route('**/*', (route) => {
     const u = new URL(route.request().url());
     if (u.origin === origin || u.protocol === 'blob:' || u.protocol === 'data:') return route.continue();
+    if (allow.includes(u.origin)) {
+      record.allowed.push(u.href);
+      return route.continue();
+    }
     record.offOrigin.push(u.href);
     return route.abort();
   });

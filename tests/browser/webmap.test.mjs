@@ -6,7 +6,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { startServer, launchBrowser, openMap, waitIdle, shot, ROOT } from './harness.mjs';
+import { readPdf } from './pdf.mjs';
 
 const LAPTOP = { width: 1366, height: 768 };
 const TABLET = { width: 820, height: 1180 };
@@ -224,6 +226,26 @@ test('emergency mode lists the nearest sources for a known point', async () => {
   const bytes = readFileSync(await png.path());
   assert.deepEqual([...bytes.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
   assert.ok(bytes.length > 20000, `png of ${bytes.length} bytes`);
+  // And as a PDF: one A4 page with the sheet as an image and the result list as text.
+  const [pdfDownload] = await Promise.all([page.waitForEvent('download'), page.click('#emergency-pdf')]);
+  assert.equal(pdfDownload.suggestedFilename(), 'emergency.pdf');
+  const pdf = readPdf(readFileSync(await pdfDownload.path()));
+  assert.match(pdf.text, new RegExp(`${SOURCE.name} — 0 m`));
+  for (const r of rows) assert.ok(pdf.text.includes(r.cells[0]), `${r.cells[0]} in the PDF text`);
+  assert.ok(pdf.text.includes('最近'), pdf.text.slice(0, 200));
+  assert.ok(pdf.image.width > 1366 && pdf.image.height >= 700, JSON.stringify(pdf.image));
+  const decoded = await page.evaluate(async (b64) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const bmp = await createImageBitmap(new Blob([bytes], { type: 'image/jpeg' }));
+    return { width: bmp.width, height: bmp.height };
+  }, pdf.jpeg.toString('base64'));
+  assert.deepEqual(decoded, { width: pdf.image.width, height: pdf.image.height });
+  const pdftotext = spawnSync('pdftotext', ['-layout', await pdfDownload.path(), '-'], { encoding: 'utf8' });
+  if (!pdftotext.error) {
+    // An independent reader (poppler) finds the same text.
+    assert.equal(pdftotext.status, 0, pdftotext.stderr);
+    assert.ok(pdftotext.stdout.includes(SOURCE.name), pdftotext.stdout.slice(0, 300));
+  }
   await context.close();
 });
 

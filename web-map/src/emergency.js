@@ -7,7 +7,7 @@ import { t, pick, lang } from './i18n.js';
 import { getJSON, postJSON, qs } from './api.js';
 import { setResult, highlight, zoomTo } from './highlight.js';
 import { resultTables } from './results.js';
-import { savePng, printPdf } from './snapshot.js';
+import { savePng, savePdf } from './snapshot.js';
 
 const STABILITY = ['A', 'B', 'C', 'D', 'E', 'F'];
 
@@ -152,7 +152,7 @@ export function createEmergency(map, collections) {
       h('div', { class: 'actions' },
         h('button', { type: 'button', id: 'emergency-run', class: 'primary', disabled: s.busy, onclick: run }, s.busy ? t('common.loading') : t('emergency.run')),
         h('button', { type: 'button', id: 'emergency-png', disabled: !at || !s.nearest, onclick: () => savePng(map, title, lines()) }, t('export.png')),
-        h('button', { type: 'button', id: 'emergency-pdf', disabled: !at || !s.nearest, onclick: () => printPdf(map, title, lines()) }, t('export.pdf'))),
+        h('button', { type: 'button', id: 'emergency-pdf', disabled: !at || !s.nearest, onclick: () => savePdf(map, title, lines()) }, t('export.pdf'))),
       nearestList,
       downstreamList,
       plumeList,

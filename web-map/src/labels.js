@@ -53,13 +53,13 @@ export function labelPoint(geometry) {
   return best ? [(best[0] + best[1]) / 2, c[1]] : outer[0];
 }
 
-export async function loadCountyLabels(map) {
+/** One label point per county, as a FeatureCollection for the `county-labels` source. */
+export async function fetchCountyLabels() {
   const r = await getJSON('/api/collections/admin_boundaries/items?level=county&limit=1000');
   const features = (r.features || []).map((f) => ({
     type: 'Feature',
     geometry: { type: 'Point', coordinates: labelPoint(f.geometry) },
     properties: { name_zh: f.properties.name_zh, name_en: f.properties.name_en, adcode: f.properties.adcode },
   }));
-  const src = map.getSource('county-labels');
-  if (src) src.setData({ type: 'FeatureCollection', features });
+  return { type: 'FeatureCollection', features };
 }

@@ -169,7 +169,7 @@ export const MESSAGES = {
   'export.csv': M('导出 CSV', 'Export CSV'),
   'export.geojson': M('导出 GeoJSON', 'Export GeoJSON'),
   'export.png': M('保存图片 PNG', 'Save PNG'),
-  'export.pdf': M('打印 / 存为 PDF', 'Print / save PDF'),
+  'export.pdf': M('保存 PDF', 'Save PDF'),
 
   'alerts.unavailable': M('实时告警：暂未开放', 'Live alerts: not available yet'),
   'alerts.connected': M('实时告警：已连接', 'Live alerts: connected'),

@@ -1,6 +1,10 @@
-// "Save for the command post": the map with the result list as one PNG, or a
-// printable page (the browser's "Save as PDF").
-import { h, download } from './ui.js';
+// "Save for the command post": the map with the result list side by side, as
+// one PNG or as a one-page PDF (built in the browser by pdf.js), each with a
+// single click and no print dialog.
+import { download } from './ui.js';
+import { buildPdf } from './pdf.js';
+
+const FONT = "'Noto Sans CJK SC', 'Microsoft YaHei', 'PingFang SC', sans-serif";
 
 function wrap(ctx, text, width) {
   const lines = [];
@@ -15,37 +19,66 @@ function wrap(ctx, text, width) {
   return lines;
 }
 
-/** Draws the map canvas and the text lines side by side into one PNG blob. */
-export async function composePng(map, title, lines) {
-  map.triggerRepaint();
-  await new Promise((resolve) => map.once('render', resolve));
+/**
+ * Draws the map canvas and the result list beside it into one canvas, tall
+ * enough for every line. Returns the canvas and where each text line went
+ * (`runs`, in canvas pixels: baseline `y`, font `size`, drawn `width`).
+ */
+export async function composeSheet(map, title, lines) {
+  // The WebGL canvas keeps no frame after it is shown (no
+  // preserveDrawingBuffer), so copy it inside the `render` event of a fresh frame.
   const src = map.getCanvas();
+  const frame = document.createElement('canvas');
+  frame.width = src.width;
+  frame.height = src.height;
+  await new Promise((resolve) => {
+    map.once('render', () => {
+      frame.getContext('2d').drawImage(src, 0, 0);
+      resolve();
+    });
+    map.triggerRepaint();
+  });
   const scale = src.width / src.clientWidth || 1;
   const listWidth = Math.round(420 * scale);
+  const x = src.width + Math.round(14 * scale);
+  const titleSize = Math.round(16 * scale);
+  const size = Math.round(12 * scale);
+  const lh = Math.round(17 * scale);
+
+  // Lay out first (a scratch context measures), then size the canvas to fit.
+  const measure = document.createElement('canvas').getContext('2d');
+  measure.font = `bold ${titleSize}px ${FONT}`;
+  const runs = [{ text: title, x, y: Math.round(28 * scale), size: titleSize, bold: true, width: measure.measureText(title).width }];
+  measure.font = `${size}px ${FONT}`;
+  let y = runs[0].y + lh;
+  for (const text of lines) {
+    const wrapped = text ? wrap(measure, text, listWidth - 28 * scale) : [''];
+    for (const l of wrapped) {
+      y += lh;
+      runs.push({ text: l, x, y, size, width: measure.measureText(l).width });
+    }
+  }
+
   const canvas = document.createElement('canvas');
   canvas.width = src.width + listWidth;
-  canvas.height = Math.max(src.height, Math.round(200 * scale));
+  canvas.height = Math.max(src.height, y + lh, Math.round(200 * scale));
   const ctx = canvas.getContext('2d');
   ctx.fillStyle = '#ffffff';
   ctx.fillRect(0, 0, canvas.width, canvas.height);
-  ctx.drawImage(src, 0, 0);
+  ctx.drawImage(frame, 0, 0);
   ctx.fillStyle = '#111827';
-  const font = "'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif";
-  ctx.font = `bold ${Math.round(16 * scale)}px ${font}`;
-  let y = Math.round(28 * scale);
-  const x = src.width + Math.round(14 * scale);
-  ctx.fillText(title, x, y);
-  ctx.font = `${Math.round(12 * scale)}px ${font}`;
-  const lh = Math.round(17 * scale);
-  y += lh;
-  for (const text of lines) {
-    for (const l of wrap(ctx, text, listWidth - 28 * scale)) {
-      y += lh;
-      if (y > canvas.height - lh) break;
-      ctx.fillText(l, x, y);
-    }
+  for (const r of runs) {
+    ctx.font = `${r.bold ? 'bold ' : ''}${r.size}px ${FONT}`;
+    ctx.fillText(r.text, r.x, r.y);
   }
-  return new Promise((resolve) => canvas.toBlob(resolve, 'image/png'));
+  return { canvas, runs };
+}
+
+const toBlob = (canvas, type, quality) => new Promise((resolve) => canvas.toBlob(resolve, type, quality));
+
+export async function composePng(map, title, lines) {
+  const { canvas } = await composeSheet(map, title, lines);
+  return toBlob(canvas, 'image/png');
 }
 
 export async function savePng(map, title, lines, name = 'emergency.png') {
@@ -54,12 +87,17 @@ export async function savePng(map, title, lines, name = 'emergency.png') {
   return blob;
 }
 
-/** Prints the map image with the result list (print CSS hides the rest). */
-export function printPdf(map, title, lines) {
-  const old = document.getElementById('print-sheet');
-  if (old) old.remove();
-  const img = h('img', { src: map.getCanvas().toDataURL('image/png'), alt: title });
-  const sheet = h('div', { id: 'print-sheet' }, h('h1', {}, title), img, h('ul', {}, lines.map((l) => h('li', {}, l))));
-  document.body.append(sheet);
-  window.print();
+/** The sheet as a one-page A4 PDF (image + searchable result list). */
+export async function composePdf(map, title, lines) {
+  const { canvas, runs } = await composeSheet(map, title, lines);
+  const jpeg = await toBlob(canvas, 'image/jpeg', 0.92);
+  if (!jpeg) return null;
+  const bytes = new Uint8Array(await jpeg.arrayBuffer());
+  return buildPdf({ jpeg: bytes, width: canvas.width, height: canvas.height, runs, title });
+}
+
+export async function savePdf(map, title, lines, name = 'emergency.pdf') {
+  const blob = await composePdf(map, title, lines);
+  if (blob) download(blob, name);
+  return blob;
 }

@@ -83,6 +83,11 @@ const NOT_POINT = ['!', POINT];
 
 const EMPTY = { type: 'FeatureCollection', features: [] };
 
+// Fills are drawn without MapLibre's antialiasing outline: every fill has its
+// own line layer on top, and the outline pass costs two more shader programs,
+// which a browser without a GPU (software WebGL) compiles slowly on first paint.
+
+
 export function buildStyle(origin, lang, minZoom = {}) {
   const mz = (id, d) => minZoom[id] ?? d;
   const src = { source: 'atlas' };
@@ -109,14 +114,14 @@ export function buildStyle(origin, lang, minZoom = {}) {
         type: 'fill',
         ...sl('admin_boundaries'),
         filter: ['==', ['get', 'level'], 'county'],
-        paint: { 'fill-color': '#ebe6d6', 'fill-opacity': 0.6 },
+        paint: { 'fill-color': '#ebe6d6', 'fill-opacity': 0.6, 'fill-antialias': false },
       },
       {
         id: 'eco-fill',
         type: 'fill',
         ...sl('ecology_areas'),
         minzoom: mz('ecology_areas', 5),
-        paint: { 'fill-color': matchColor('category', ECO_COLORS, '#84cc16'), 'fill-opacity': 0.3 },
+        paint: { 'fill-color': matchColor('category', ECO_COLORS, '#84cc16'), 'fill-opacity': 0.3, 'fill-antialias': false },
       },
       {
         id: 'eco-line',
@@ -130,7 +135,7 @@ export function buildStyle(origin, lang, minZoom = {}) {
         type: 'fill',
         ...sl('protection_zones'),
         minzoom: mz('protection_zones', 8),
-        paint: { 'fill-color': matchColor('zone_level', ZONE_COLORS, '#93c5fd'), 'fill-opacity': 0.35 },
+        paint: { 'fill-color': matchColor('zone_level', ZONE_COLORS, '#93c5fd'), 'fill-opacity': 0.35, 'fill-antialias': false },
       },
       {
         id: 'zones-line',
@@ -163,7 +168,7 @@ export function buildStyle(origin, lang, minZoom = {}) {
         filter: ['==', ['get', 'level'], 'city'],
         paint: { 'line-color': '#6b604f', 'line-width': 2 },
       },
-      { id: 'result-fill', type: 'fill', source: 'result', filter: POLY, paint: { 'fill-color': ['coalesce', ['get', 'color'], '#f59e0b'], 'fill-opacity': 0.18 } },
+      { id: 'result-fill', type: 'fill', source: 'result', filter: POLY, paint: { 'fill-color': ['coalesce', ['get', 'color'], '#f59e0b'], 'fill-opacity': 0.18, 'fill-antialias': false } },
       { id: 'result-line', type: 'line', source: 'result', filter: NOT_POINT, paint: { 'line-color': ['coalesce', ['get', 'color'], '#d97706'], 'line-width': ['coalesce', ['get', 'width'], 2] } },
       {
         id: 'rural-circle',
@@ -246,7 +251,7 @@ export function buildStyle(origin, lang, minZoom = {}) {
       { id: 'draw-line', type: 'line', source: 'draw', filter: NOT_POINT, paint: { 'line-color': '#be185d', 'line-width': 2, 'line-dasharray': [2, 1] } },
       { id: 'draw-point', type: 'circle', source: 'draw', filter: POINT, paint: { 'circle-color': '#be185d', 'circle-radius': 5, 'circle-stroke-color': '#fff', 'circle-stroke-width': 1.5 } },
       { id: 'result-point', type: 'circle', source: 'result', filter: POINT, paint: { 'circle-color': ['coalesce', ['get', 'color'], '#dc2626'], 'circle-radius': ['coalesce', ['get', 'radius'], 7], 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } },
-      { id: 'highlight-fill', type: 'fill', source: 'highlight', filter: POLY, paint: { 'fill-color': '#facc15', 'fill-opacity': 0.35 } },
+      { id: 'highlight-fill', type: 'fill', source: 'highlight', filter: POLY, paint: { 'fill-color': '#facc15', 'fill-opacity': 0.35, 'fill-antialias': false } },
       { id: 'highlight-line', type: 'line', source: 'highlight', filter: NOT_POINT, paint: { 'line-color': '#ca8a04', 'line-width': 4 } },
       { id: 'highlight-point', type: 'circle', source: 'highlight', filter: POINT, paint: { 'circle-color': 'rgba(250, 204, 21, 0.35)', 'circle-radius': 16, 'circle-stroke-color': '#ca8a04', 'circle-stroke-width': 3 } },
     ],
