@@ -36,6 +36,17 @@ pub struct TestServer {
 }
 
 impl TestServer {
+    /// A second handle on the running server's own store, as another process
+    /// (an import, another instance) would open it.
+    pub async fn open_store(&self) -> anyhow::Result<Box<dyn envatlas_server::store::Store>> {
+        use envatlas_server::store::{postgis::PostgisStore, sqlite::SqliteStore};
+        let config = &self.state.config;
+        Ok(match &config.database_url {
+            Some(url) => Box::new(PostgisStore::open(url).await?),
+            None => Box::new(SqliteStore::open(&config.database_path()).await?),
+        })
+    }
+
     /// Starts a server seeded from a copy of the sample data.
     pub fn start() -> anyhow::Result<TestServer> {
         Self::start_with(|_| {})

@@ -536,23 +536,13 @@ async fn running_server_sees_import(server: TestServer, store: Box<dyn Store>) {
 #[tokio::test]
 async fn a_running_embedded_server_shows_imported_data_within_5_s() {
     let server = TestServer::start().expect("server");
-    let store = SqliteStore::open(&server.state.config.database_path())
-        .await
-        .expect("open the server's store");
-    running_server_sees_import(server, Box::new(store)).await;
+    let store = server.open_store().await.expect("open the server's store");
+    running_server_sees_import(server, store).await;
 }
 
 #[tokio::test]
 async fn a_running_postgis_server_shows_imported_data_within_5_s() {
     let server = TestServer::start_postgis().expect("server");
-    let url = server
-        .state
-        .config
-        .database_url
-        .clone()
-        .expect("PostGIS url");
-    let store = PostgisStore::open(&url)
-        .await
-        .expect("open the server's store");
-    running_server_sees_import(server, Box::new(store)).await;
+    let store = server.open_store().await.expect("open the server's store");
+    running_server_sees_import(server, store).await;
 }

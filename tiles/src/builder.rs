@@ -164,6 +164,15 @@ impl TileBuilder {
             .lonlat_bounds(f64::from(self.options.buffer) + 1.0)
     }
 
+    /// Records that layer `name` is in this tile; a name twice is an error.
+    fn claim_name(&mut self, name: &str) -> Result<(), TileError> {
+        if self.names.iter().any(|n| n == name) {
+            return Err(TileError::DuplicateLayer(name.to_string()));
+        }
+        self.names.push(name.to_string());
+        Ok(())
+    }
+
     /// Adds one MVT layer built from `features` under `rules`. Features outside
     /// the buffered tile are skipped, so the caller may pass R-tree candidates
     /// unfiltered. A layer with no feature left is not written (MVT: a layer
@@ -178,10 +187,7 @@ impl TileBuilder {
         F: TileFeature,
         I: IntoIterator<Item = F>,
     {
-        if self.names.iter().any(|n| n == name) {
-            return Err(TileError::DuplicateLayer(name.to_string()));
-        }
-        self.names.push(name.to_string());
+        self.claim_name(name)?;
         let z = self.tile.z();
         let mut stats = LayerStats::default();
         if !rules.visible_at(z) {
@@ -271,10 +277,7 @@ impl TileBuilder {
         rules: &LayerTileRules,
         points: &mut [(F, GridPoint, u64)],
     ) -> Result<LayerStats, TileError> {
-        if self.names.iter().any(|n| n == name) {
-            return Err(TileError::DuplicateLayer(name.to_string()));
-        }
-        self.names.push(name.to_string());
+        self.claim_name(name)?;
         let z = self.tile.z();
         let mut stats = LayerStats {
             input: points.iter().map(|p| p.2 as usize).sum(),
@@ -333,10 +336,7 @@ impl TileBuilder {
         points: &mut [PlacedPoint],
         table: &EncodedProperties,
     ) -> Result<LayerStats, TileError> {
-        if self.names.iter().any(|n| n == name) {
-            return Err(TileError::DuplicateLayer(name.to_string()));
-        }
-        self.names.push(name.to_string());
+        self.claim_name(name)?;
         let z = self.tile.z();
         let mut stats = LayerStats {
             input: points.iter().map(|p| p.count as usize).sum(),

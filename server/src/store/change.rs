@@ -73,6 +73,38 @@ pub fn recorded_ids<'a>(
     }
 }
 
+/// The ids a streaming bulk write touched, kept only while they fit in one
+/// change record: past [`MAX_CHANGE_IDS`] the write is recorded as the whole
+/// layer, so memory stays bounded whatever the size of the import.
+#[derive(Debug)]
+pub struct BulkIds(Option<Vec<String>>);
+
+impl Default for BulkIds {
+    fn default() -> Self {
+        BulkIds(Some(Vec::new()))
+    }
+}
+
+impl BulkIds {
+    pub fn extend(&mut self, ids: impl IntoIterator<Item = String>) {
+        if let Some(list) = self.0.as_mut() {
+            list.extend(ids);
+            if list.len() > MAX_CHANGE_IDS {
+                self.0 = None;
+            }
+        }
+    }
+
+    /// What to record: the ids, or the whole layer for a layer the write
+    /// created (running servers do not know it yet) or too many ids.
+    pub fn to_record(&self, new_layer: bool) -> (ChangeOp, Vec<&str>) {
+        match (&self.0, new_layer) {
+            (Some(list), false) => (ChangeOp::Upsert, list.iter().map(String::as_str).collect()),
+            _ => (ChangeOp::Layer, Vec::new()),
+        }
+    }
+}
+
 /// A random id for one store handle (one process), recorded with its writes.
 pub fn new_origin() -> String {
     let n: u64 = rand::thread_rng().gen();
@@ -98,6 +130,16 @@ mod tests {
             recorded_ids(ChangeOp::Delete, many.iter().map(String::as_str)),
             (ChangeOp::Layer, None)
         );
+    }
+
+    #[test]
+    fn bulk_ids_give_up_past_the_limit_and_for_new_layers() {
+        let mut ids = BulkIds::default();
+        ids.extend(["a".to_string(), "b".to_string()]);
+        assert_eq!(ids.to_record(false), (ChangeOp::Upsert, vec!["a", "b"]));
+        assert_eq!(ids.to_record(true), (ChangeOp::Layer, vec![]));
+        ids.extend((0..MAX_CHANGE_IDS).map(|i| i.to_string()));
+        assert_eq!(ids.to_record(false), (ChangeOp::Layer, vec![]));
     }
 
     #[test]

@@ -19,7 +19,7 @@ use bytes::{BufMut, BytesMut};
 use geozero::{CoordDimensions, ToWkb};
 use sqlx::{PgPool, Postgres, Transaction};
 
-use super::change::{ChangeOp, MAX_CHANGE_IDS};
+use super::change::BulkIds;
 use super::postgis_changes::record_change;
 use super::{BulkItem, BulkReceiver, StoreError};
 use crate::model::{LayerSchema, NewFeature, Value};
@@ -87,7 +87,7 @@ pub(super) async fn bulk_upsert(
         "bulk_staging"
     };
 
-    let mut ids: Option<Vec<String>> = Some(Vec::new());
+    let mut ids = BulkIds::default();
     let mut copy = tx
         .copy_in_raw(&format!(
             "COPY {target} (layer, id, geom, properties) FROM STDIN (FORMAT binary)"
@@ -117,12 +117,7 @@ pub(super) async fn bulk_upsert(
         if failure.is_some() {
             break;
         }
-        if let Some(list) = ids.as_mut() {
-            list.extend(batch.into_iter().map(|f| f.id));
-            if list.len() > MAX_CHANGE_IDS {
-                ids = None;
-            }
-        }
+        ids.extend(batch.into_iter().map(|f| f.id));
     }
     if !committed || failure.is_some() {
         // The transaction is rolled back when `tx` is dropped.
@@ -149,14 +144,8 @@ pub(super) async fn bulk_upsert(
             .bind(&schema.id)
             .execute(&mut *tx)
             .await?;
-        match (&ids, register) {
-            (Some(list), false) => {
-                let refs: Vec<&str> = list.iter().map(String::as_str).collect();
-                record_change(&mut tx, origin, &schema.id, ChangeOp::Upsert, &refs).await?;
-            }
-            // A new layer, or too many ids to list: running servers reload it.
-            _ => record_change(&mut tx, origin, &schema.id, ChangeOp::Layer, &[]).await?,
-        }
+        let (op, changed) = ids.to_record(register);
+        record_change(&mut tx, origin, &schema.id, op, &changed).await?;
     }
     tx.commit().await?;
     Ok(copied)

@@ -93,6 +93,26 @@ pub(super) async fn record_change(
     Ok(())
 }
 
+/// Adds a layer at the end of the catalog, or replaces its schema, inside a
+/// writing transaction.
+pub(super) async fn register_layer(
+    tx: &mut Transaction<'static, Sqlite>,
+    schema: &LayerSchema,
+) -> Result<(), StoreError> {
+    let text = serde_json::to_string(schema)
+        .map_err(|e| StoreError::Corrupt(format!("cannot serialise schema: {e}")))?;
+    sqlx::query(
+        "INSERT INTO layers (id, schema_json, position)
+         VALUES (?1, ?2, (SELECT COALESCE(MAX(position), -1) + 1 FROM layers))
+         ON CONFLICT (id) DO UPDATE SET schema_json = excluded.schema_json",
+    )
+    .bind(&schema.id)
+    .bind(text)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 pub(super) fn now_rfc3339() -> String {
     OffsetDateTime::now_utc()
         .format(&Rfc3339)
@@ -125,18 +145,8 @@ impl Store for SqliteStore {
     }
 
     async fn put_schema(&self, schema: &LayerSchema) -> Result<(), StoreError> {
-        let text = serde_json::to_string(schema)
-            .map_err(|e| StoreError::Corrupt(format!("cannot serialise schema: {e}")))?;
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO layers (id, schema_json, position)
-             VALUES (?1, ?2, (SELECT COALESCE(MAX(position), -1) + 1 FROM layers))
-             ON CONFLICT (id) DO UPDATE SET schema_json = excluded.schema_json",
-        )
-        .bind(&schema.id)
-        .bind(text)
-        .execute(&mut *tx)
-        .await?;
+        register_layer(&mut tx, schema).await?;
         record_change(&mut tx, &self.origin, &schema.id, ChangeOp::Layer, &[]).await?;
         tx.commit().await?;
         Ok(())

@@ -9,9 +9,9 @@
 
 use sqlx::SqlitePool;
 
-use super::change::{ChangeOp, MAX_CHANGE_IDS};
+use super::change::BulkIds;
 use super::codec::{geometry_to_wkb, properties_to_json};
-use super::sqlite::{now_rfc3339, record_change};
+use super::sqlite::{now_rfc3339, record_change, register_layer};
 use super::{BulkItem, BulkReceiver, StoreError};
 use crate::model::LayerSchema;
 
@@ -26,17 +26,7 @@ pub(super) async fn bulk_upsert(
     let now = now_rfc3339();
     let mut tx = pool.begin().await?;
     if register {
-        let text = serde_json::to_string(schema)
-            .map_err(|e| StoreError::Corrupt(format!("cannot serialise schema: {e}")))?;
-        sqlx::query(
-            "INSERT INTO layers (id, schema_json, position)
-             VALUES (?1, ?2, (SELECT COALESCE(MAX(position), -1) + 1 FROM layers))
-             ON CONFLICT (id) DO UPDATE SET schema_json = excluded.schema_json",
-        )
-        .bind(&schema.id)
-        .bind(text)
-        .execute(&mut *tx)
-        .await?;
+        register_layer(&mut tx, schema).await?;
     }
     // A write first, so the transaction holds the write lock from here on (a
     // read first could not be upgraded once another process has written).
@@ -48,7 +38,7 @@ pub(super) async fn bulk_upsert(
     if known == 0 {
         return Err(StoreError::UnknownLayer(schema.id.clone()));
     }
-    let mut ids: Option<Vec<String>> = Some(Vec::new());
+    let mut ids = BulkIds::default();
     let mut written = 0u64;
     let mut committed = false;
     while let Some(item) = batches.recv().await {
@@ -75,26 +65,15 @@ pub(super) async fn bulk_upsert(
             .await?;
         }
         written += batch.len() as u64;
-        if let Some(list) = ids.as_mut() {
-            list.extend(batch.into_iter().map(|f| f.id));
-            if list.len() > MAX_CHANGE_IDS {
-                ids = None;
-            }
-        }
+        ids.extend(batch.into_iter().map(|f| f.id));
     }
     if !committed {
         tx.rollback().await?;
         return Err(StoreError::Aborted);
     }
     if written > 0 || register {
-        match (&ids, register) {
-            (Some(list), false) => {
-                let refs: Vec<&str> = list.iter().map(String::as_str).collect();
-                record_change(&mut tx, origin, &schema.id, ChangeOp::Upsert, &refs).await?;
-            }
-            // A new layer, or too many ids to list: running servers reload it.
-            _ => record_change(&mut tx, origin, &schema.id, ChangeOp::Layer, &[]).await?,
-        }
+        let (op, changed) = ids.to_record(register);
+        record_change(&mut tx, origin, &schema.id, op, &changed).await?;
     }
     tx.commit().await?;
     Ok(written)
