@@ -100,6 +100,8 @@ pub async fn start(config: Config) -> Result<AppState, StartError> {
     // Read before loading: changes committed while loading are applied again
     // by the follower, which is harmless (it reloads current state).
     let change_seq = store.last_change().await?;
+    // Monitoring's start-up reads do not need the atlas: they run while it loads.
+    let monitoring_reads = tokio::spawn(crate::monitoring::runtime::prefetch(store.monitoring()));
     let atlas = Arc::new(load_atlas(store.clone()).await?);
     tracing::info!(
         layers = atlas.layers().len(),
@@ -123,15 +125,21 @@ pub async fn start(config: Config) -> Result<AppState, StartError> {
         }
         None => None,
     };
+    // The river graph is built (and its unconnected ends logged) at start-up
+    // rather than on the first trace, on another core while monitoring starts.
+    let rivers = Arc::new(crate::analysis::river::RiverCache::new());
+    let building_rivers = {
+        let (rivers, atlas, settings) = (rivers.clone(), atlas.clone(), config.rivers.clone());
+        tokio::task::spawn_blocking(move || {
+            rivers.network(&atlas, &settings);
+        })
+    };
     let monitoring = Arc::new(crate::monitoring::Monitor::new(
         store.monitoring(),
         atlas.clone(),
         &config,
         hj212,
     ));
-    // Built (and its unconnected ends logged) now rather than on the first trace.
-    let rivers = Arc::new(crate::analysis::river::RiverCache::new());
-    rivers.network(&atlas, &config.rivers);
     let state = AppState {
         rivers,
         risk: Arc::new(crate::analysis::risk::RiskCache::new()),
@@ -144,7 +152,13 @@ pub async fn start(config: Config) -> Result<AppState, StartError> {
         metrics: Arc::new(Metrics::new()),
         monitoring,
     };
-    crate::monitoring::runtime::spawn(&state).await?;
+    let prefetched = monitoring_reads
+        .await
+        .map_err(|e| StoreError::Corrupt(format!("monitoring start-up reads panicked: {e}")))??;
+    crate::monitoring::runtime::spawn(&state, prefetched).await?;
+    building_rivers
+        .await
+        .map_err(|e| StoreError::Corrupt(format!("building the river network panicked: {e}")))?;
     crate::sync::spawn(state.clone(), change_seq);
     Ok(state)
 }

@@ -21,8 +21,10 @@ pub struct Layer {
     /// Bumped on every change; part of every tile-cache key.
     pub version: u64,
     features: Vec<Feature>,
-    index: RTree<IndexEntry>,
-    by_id: HashMap<Box<str>, u32>,
+    // Shared between versions whose features kept their place and bounding box
+    // (a status update): see `with_change`.
+    index: Arc<RTree<IndexEntry>>,
+    by_id: Arc<HashMap<Box<str>, u32>>,
     extent: Option<Rect<f64>>,
 }
 
@@ -55,8 +57,8 @@ impl Layer {
             schema,
             version,
             features,
-            index: RTree::bulk_load(entries),
-            by_id,
+            index: Arc::new(RTree::bulk_load(entries)),
+            by_id: Arc::new(by_id),
             extent: extent.map(|e| Rect::new(e.lower(), e.upper())),
         }
     }
@@ -119,6 +121,9 @@ impl Layer {
 
     /// The next version of this layer with a change applied.
     pub fn with_change(&self, change: &LayerChange) -> Layer {
+        if let Some(next) = self.with_replacements_in_place(change) {
+            return next;
+        }
         let replaced: std::collections::HashSet<&str> = change
             .upserts
             .iter()
@@ -143,6 +148,66 @@ impl Layer {
         upserts.reverse();
         features.extend(upserts.into_iter().cloned());
         Layer::new(self.schema.clone(), features, self.version + 1)
+    }
+
+    /// The next version when the change only replaces features by ones with the
+    /// same fid and bounding box (a status or attribute update): the R-tree and
+    /// the id index stay valid and are shared, so a monitoring status write does
+    /// not rebuild the index of a layer of hundreds of thousands of features.
+    /// `None` when the change moves, adds or deletes anything.
+    fn with_replacements_in_place(&self, change: &LayerChange) -> Option<Layer> {
+        let places = self.places_of_replacements(change)?;
+        let mut features = self.features.clone();
+        Self::replace_at(&mut features, &places, change);
+        Some(Layer {
+            schema: self.schema.clone(),
+            version: self.version + 1,
+            features,
+            index: Arc::clone(&self.index),
+            by_id: Arc::clone(&self.by_id),
+            extent: self.extent,
+        })
+    }
+
+    /// Applies a change that only replaces features in place (see
+    /// [`Self::with_change`]) to this very layer, as its next version, without
+    /// copying the others; `false` (and nothing changed) for any other change.
+    /// For a layer no reader holds (`Arc::get_mut`): start-up status writes.
+    pub fn apply_in_place(&mut self, change: &LayerChange) -> bool {
+        let Some(places) = self.places_of_replacements(change) else {
+            return false;
+        };
+        Self::replace_at(&mut self.features, &places, change);
+        self.version += 1;
+        true
+    }
+
+    /// Where each upsert of `change` goes, when every one replaces a feature
+    /// with the same fid and bounding box and nothing is deleted.
+    fn places_of_replacements(&self, change: &LayerChange) -> Option<Vec<usize>> {
+        if !change.deletes.is_empty() || change.upserts.is_empty() {
+            return None;
+        }
+        change
+            .upserts
+            .iter()
+            .map(|new| {
+                let pos = *self.by_id.get(new.id.as_ref())? as usize;
+                let old = self.features.get(pos)?;
+                let same = old.fid == new.fid
+                    && old.geometry.bounding_rect() == new.geometry.bounding_rect();
+                same.then_some(pos)
+            })
+            .collect()
+    }
+
+    fn replace_at(features: &mut [Feature], places: &[usize], change: &LayerChange) {
+        // In change order: when an id comes twice the last copy wins.
+        for (&pos, new) in places.iter().zip(&change.upserts) {
+            if let Some(slot) = features.get_mut(pos) {
+                *slot = new.clone();
+            }
+        }
     }
 }
 
@@ -204,6 +269,35 @@ mod tests {
         assert_eq!(next.len(), 3);
         assert!(next.get("s1").is_none() && next.get("s4").is_some());
         assert_eq!(l.len(), 3, "the old snapshot is unchanged");
+    }
+
+    #[test]
+    fn an_attribute_update_shares_the_index_and_a_move_rebuilds_it() {
+        let l = layer();
+        let mut renamed = site(2, 105.0, 29.0);
+        renamed.properties[0] = Value::Text("renamed".into());
+        let next = l.with_change(&LayerChange {
+            upserts: vec![renamed],
+            deletes: vec![],
+        });
+        assert!(Arc::ptr_eq(&l.index, &next.index));
+        assert_eq!(next.version, l.version + 1);
+        assert_eq!(
+            next.get("s2").expect("s2").properties[0],
+            Value::Text("renamed".into())
+        );
+        let bbox = Rect::new(coord! { x: 104.9, y: 28.9 }, coord! { x: 105.1, y: 29.1 });
+        let found = next.intersecting(&bbox);
+        assert_eq!(found.len(), 1);
+        assert_eq!(&*next.features()[found[0] as usize].id, "s2");
+
+        let moved = next.with_change(&LayerChange {
+            upserts: vec![site(2, 100.0, 20.0)],
+            deletes: vec![],
+        });
+        assert!(!Arc::ptr_eq(&next.index, &moved.index));
+        assert!(moved.intersecting(&bbox).is_empty());
+        assert_eq!(moved.len(), 3);
     }
 
     #[test]

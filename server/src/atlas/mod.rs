@@ -67,6 +67,17 @@ impl Atlas {
     /// never blocked by the rebuild; writers to one layer are serialised by the
     /// store's commit order and by comparing versions here.
     pub fn apply(&self, layer_id: &str, change: LayerChange) -> Option<u64> {
+        {
+            // No reader holds the layer (as at start-up): replace in place
+            // under the lock, a few features' worth of work, instead of
+            // copying a layer of hundreds of thousands of features.
+            let mut layers = self.write();
+            if let Some(layer) = layers.by_id.get_mut(layer_id).and_then(Arc::get_mut) {
+                if layer.apply_in_place(&change) {
+                    return Some(layer.version);
+                }
+            }
+        }
         loop {
             let current = self.layer(layer_id)?;
             let next = current.with_change(&change);

@@ -189,6 +189,11 @@ impl Monitor {
     }
 
     /// Replaces limits in memory (after the store committed them).
+    /// Replaces every limit (start-up: keyed while the atlas loaded).
+    pub(crate) fn install_limits(&self, limits: super::runtime::LimitMap) {
+        lock(&self.engine).limits = limits;
+    }
+
     pub fn set_limits(&self, limits: &[Limit]) {
         let mut e = lock(&self.engine);
         for l in limits {
@@ -295,7 +300,13 @@ impl Monitor {
             now,
             emit,
         };
-        self.restatus(engine, &change, touched, HashSet::new(), &mut out);
+        self.restatus(
+            engine,
+            &change,
+            touched.iter().map(String::as_str),
+            HashSet::new(),
+            &mut out,
+        );
         out
     }
 
@@ -306,8 +317,8 @@ impl Monitor {
         let stored = StoredStatuses::of(self.live.atlas());
         let mut out = Outcome::default();
         let mut e = lock(&self.engine);
-        let stations: HashSet<String> = index.station_ids().cloned().collect();
-        let sources: HashSet<String> = index.source_ids().cloned().collect();
+        let stations = index.station_ids().map(String::as_str);
+        let sources: HashSet<&str> = index.source_ids().map(String::as_str).collect();
         let change = Restatus {
             index: &index,
             stored: &stored,
@@ -321,30 +332,35 @@ impl Monitor {
     /// New statuses of `stations` and of their sources (plus `sources`): a status is
     /// written when it differs from the one the layer holds now; offline/online
     /// events follow the statuses last computed.
-    fn restatus(
+    /// Ids are borrowed (a tick covers every station and source: at scale 1000,
+    /// 730,000 ids not copied).
+    fn restatus<'i>(
         &self,
         engine: &mut Engine,
-        r: &Restatus<'_>,
-        stations: HashSet<String>,
-        mut sources: HashSet<String>,
+        r: &Restatus<'i>,
+        stations: impl IntoIterator<Item = &'i str>,
+        mut sources: HashSet<&'i str>,
         out: &mut Outcome,
     ) {
         for s in stations {
-            if !r.index.contains(&s) {
+            if !r.index.contains(s) {
                 continue;
             }
-            let exceeding = engine.open_per_station.get(&s).copied().unwrap_or(0) > 0;
+            let exceeding = engine.open_per_station.get(s).copied().unwrap_or(0) > 0;
             let new = Status::of_station(
-                engine.last_seen.get(&s).copied(),
+                engine.last_seen.get(s).copied(),
                 exceeding,
                 r.now,
                 self.offline_after,
             );
-            let old = engine
-                .status
-                .insert(s.clone(), new)
-                .unwrap_or(Status::NoData);
-            let source = r.index.source_of(&s).map(str::to_string);
+            let old = match engine.status.get_mut(s) {
+                Some(slot) => std::mem::replace(slot, new),
+                None => {
+                    engine.status.insert(s.to_string(), new);
+                    Status::NoData
+                }
+            };
+            let source = r.index.source_of(s);
             if r.emit && new != old && (new == Status::Offline || old == Status::Offline) {
                 let kind = if new == Status::Offline {
                     EventKind::StationOffline
@@ -354,8 +370,8 @@ impl Monitor {
                 out.events.push(Event {
                     kind,
                     data: EventData {
-                        station_id: s.clone(),
-                        source_id: source.clone(),
+                        station_id: s.to_string(),
+                        source_id: source.map(str::to_string),
                         pollutant: None,
                         time: rfc3339(r.now),
                         value: None,
@@ -363,26 +379,26 @@ impl Monitor {
                     },
                 });
             }
-            let stored = r.stored.station(&s);
+            let stored = r.stored.station(s);
             if new != old || stored.is_some_and(|st| st != new) {
                 sources.extend(source);
             }
             if stored.is_some_and(|st| st != new) {
-                out.stations.push((s, new));
+                out.stations.push((s.to_string(), new));
             }
         }
         for src in sources {
-            let Some(stored) = r.stored.source(&src) else {
+            let Some(stored) = r.stored.source(src) else {
                 continue;
             };
             let new = Status::worst(
                 r.index
-                    .stations_of(&src)
+                    .stations_of(src)
                     .iter()
                     .map(|s| engine.status.get(s).copied().unwrap_or(Status::NoData)),
             );
             if new != stored {
-                out.sources.push((src, new));
+                out.sources.push((src.to_string(), new));
             }
         }
         out.stations.sort();

@@ -19,16 +19,80 @@ use super::monitor::{Job, Outcome, SOURCES, STATIONS};
 use super::status::Status;
 use crate::app::AppState;
 use crate::atlas::LayerChange;
+use crate::model::Reading;
 use crate::model::{NewFeature, Value};
-use crate::store::monitoring::{ExceedanceQuery, IngestBatch};
+use crate::store::monitoring::{
+    Exceedance, ExceedanceQuery, IngestBatch, Limit, MonitoringStore, Observation,
+};
 use crate::store::StoreError;
 
 /// How far back start-up replays stored readings through the detector.
 const REPLAY: Duration = Duration::hours(48);
 
-/// Starts the monitoring tasks. Called once by `app::start`.
-pub async fn spawn(state: &AppState) -> Result<(), StoreError> {
-    init(state).await?;
+/// What start-up evaluation reads from the store. None of it depends on the
+/// atlas, so `app::start` reads it while the layers load (on PostGIS at scale
+/// 1000: ~320k limits and a day of readings, a second or two saved).
+pub struct Prefetched {
+    now: OffsetDateTime,
+    latest_rebuilt: u64,
+    limits: LimitMap,
+    open: Vec<Exceedance>,
+    recent_exceedances: Vec<Exceedance>,
+    latest: Vec<Reading>,
+    replay: Vec<Observation>,
+}
+
+/// Limits by (station, pollutant), as the monitor keeps them.
+pub(crate) type LimitMap = HashMap<(String, String), Limit>;
+
+fn key_limits(limits: Vec<Limit>) -> LimitMap {
+    limits
+        .into_iter()
+        .map(|l| ((l.station_id.clone(), l.pollutant.clone()), l))
+        .collect()
+}
+
+/// Reads what [`spawn`] needs from the monitoring store.
+pub async fn prefetch(db: Arc<dyn MonitoringStore>) -> Result<Prefetched, StoreError> {
+    let now = OffsetDateTime::now_utc();
+    let latest_rebuilt = db.rebuild_latest_if_empty().await?;
+    let open_only = ExceedanceQuery {
+        open_only: true,
+        limit: usize::MAX,
+        ..ExceedanceQuery::default()
+    };
+    let recent = ExceedanceQuery {
+        from: Some(now - super::counts::RECENT),
+        limit: usize::MAX,
+        ..ExceedanceQuery::default()
+    };
+    // One query at a time: the layers load on several connections meanwhile,
+    // and the pool must not run dry.
+    let limits = db.limits().await?;
+    // Keyed here, beside the atlas load, not on the start-up path (~0.3 s at
+    // scale 1000).
+    let limits = tokio::task::spawn_blocking(move || key_limits(limits))
+        .await
+        .map_err(|e| StoreError::Corrupt(format!("keying the limits panicked: {e}")))?;
+    let open = db.exceedances(&open_only).await?;
+    let recent_exceedances = db.exceedances(&recent).await?;
+    let latest = db.latest().await?;
+    let replay = db.readings_since(now - REPLAY).await?;
+    Ok(Prefetched {
+        now,
+        latest_rebuilt,
+        limits,
+        open,
+        recent_exceedances,
+        latest,
+        replay,
+    })
+}
+
+/// Starts the monitoring tasks. Called once by `app::start`, with what
+/// [`prefetch`] read.
+pub async fn spawn(state: &AppState, prefetched: Prefetched) -> Result<(), StoreError> {
+    init(state, prefetched).await?;
     let rx = state
         .monitoring
         .queue_rx
@@ -55,53 +119,48 @@ pub async fn spawn(state: &AppState) -> Result<(), StoreError> {
 }
 
 /// Limits, open exceedances, last-seen times and the statuses the stored readings imply.
-async fn init(state: &AppState) -> Result<(), StoreError> {
+async fn init(state: &AppState, prefetched: Prefetched) -> Result<(), StoreError> {
     let m = &state.monitoring;
-    let rebuilt = m.db.rebuild_latest_if_empty().await?;
-    let mut limits = m.db.limits().await?;
+    let Prefetched {
+        now,
+        latest_rebuilt,
+        mut limits,
+        open,
+        recent_exceedances,
+        latest,
+        replay,
+    } = prefetched;
+    let started = std::time::Instant::now();
     if limits.is_empty() {
         if let Some(stations) = state.atlas.layer(STATIONS) {
             let sources = state.atlas.layer(SOURCES);
-            limits = default_limits(&stations, sources.as_deref());
-            m.db.put_limits(&limits).await?;
+            let defaults = default_limits(&stations, sources.as_deref());
+            m.db.put_limits(&defaults).await?;
+            limits = key_limits(defaults);
         }
     }
-    m.set_limits(&limits);
-    let open =
-        m.db.exceedances(&ExceedanceQuery {
-            open_only: true,
-            limit: usize::MAX,
-            ..ExceedanceQuery::default()
-        })
-        .await?;
+    let limit_count = limits.len();
+    m.install_limits(limits);
     m.restore(open);
-    let recent =
-        m.db.exceedances(&ExceedanceQuery {
-            from: Some(OffsetDateTime::now_utc() - super::counts::RECENT),
-            limit: usize::MAX,
-            ..ExceedanceQuery::default()
-        })
-        .await?;
-    m.remember(&recent);
+    m.remember(&recent_exceedances);
     let mut seen: HashMap<String, OffsetDateTime> = HashMap::new();
-    for r in m.db.latest().await? {
-        let t = seen.entry(r.station_id.clone()).or_insert(r.time);
+    for r in latest {
+        let t = seen.entry(r.station_id).or_insert(r.time);
         *t = (*t).max(r.time);
     }
     m.seed_last_seen(seen);
     m.set_stored_statuses(stored_statuses(state, STATIONS));
-    let now = OffsetDateTime::now_utc();
-    let recent = m.db.readings_since(now - REPLAY).await?;
-    let mut outcome = m.evaluate(&recent, None, now, false);
+    let mut outcome = m.evaluate(&replay, None, now, false);
     let all = m.tick(now);
     outcome.stations.extend(all.stations);
     outcome.sources.extend(all.sources);
     tracing::info!(
-        limits = limits.len(),
-        replayed = recent.len(),
-        latest_rebuilt = rebuilt,
+        limits = limit_count,
+        replayed = replay.len(),
+        latest_rebuilt,
         exceedances = outcome.exceedances.len(),
         status_changes = outcome.stations.len() + outcome.sources.len(),
+        evaluation_ms = started.elapsed().as_millis() as u64,
         "monitoring ready"
     );
     publish(state, outcome).await
@@ -174,7 +233,11 @@ async fn write_statuses(
     if new.is_empty() {
         return Ok(());
     }
-    let stored = state.store.upsert_features(&layer.schema, &new).await?;
+    // Let go of the layer: when no one else holds it either (start-up), the
+    // atlas replaces the statuses in place instead of copying the layer.
+    let schema = Arc::clone(&layer.schema);
+    drop(layer);
+    let stored = state.store.upsert_features(&schema, &new).await?;
     let after = state.apply_change(
         layer_id,
         LayerChange {

@@ -165,22 +165,42 @@ impl LiveStations {
 /// a feature created, replaced or reloaded meanwhile gets its status written too.
 #[derive(Debug)]
 pub(crate) struct StoredStatuses {
-    stations: Option<Arc<Layer>>,
-    sources: Option<Arc<Layer>>,
+    stations: Option<StatusColumn>,
+    sources: Option<StatusColumn>,
+}
+
+/// A layer and the position of its `status` property.
+#[derive(Debug)]
+struct StatusColumn {
+    layer: Arc<Layer>,
+    position: Option<usize>,
+}
+
+impl StatusColumn {
+    fn of(layer: Option<Arc<Layer>>) -> Option<Self> {
+        let layer = layer?;
+        let position = layer.schema.position("status");
+        Some(Self { layer, position })
+    }
 }
 
 impl StoredStatuses {
     pub(crate) fn of(atlas: &Atlas) -> Self {
         Self {
-            stations: atlas.layer(STATIONS),
-            sources: atlas.layer(SOURCES),
+            stations: StatusColumn::of(atlas.layer(STATIONS)),
+            sources: StatusColumn::of(atlas.layer(SOURCES)),
         }
     }
 
-    fn get(layer: Option<&Arc<Layer>>, id: &str) -> Option<Status> {
-        let layer = layer?;
-        let f = layer.get(id)?;
-        Some(Status::parse(f.text(&layer.schema, "status")).unwrap_or(Status::NoData))
+    fn get(column: Option<&StatusColumn>, id: &str) -> Option<Status> {
+        let column = column?;
+        let f = column.layer.get(id)?;
+        let text = column
+            .position
+            .and_then(|p| f.properties.get(p))
+            .and_then(crate::model::Value::as_str)
+            .unwrap_or("");
+        Some(Status::parse(text).unwrap_or(Status::NoData))
     }
 
     /// A station's stored status; `None` when the layer has no such feature.
