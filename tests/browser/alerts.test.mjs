@@ -68,7 +68,8 @@ test('an exceedance posted to the ingest appears as a notice and highlights the 
   assert.equal(await notice.first().getAttribute('role'), 'alert');
 
   // The highlight source holds the station's point, and the highlight layer draws it there.
-  await page.waitForFunction(async () => (await window.__envatlasMap.getSource('highlight').getData()).features.length === 1);
+  // (The highlight overlay is added to the map at its first use.)
+  await page.waitForFunction(async () => (await window.__envatlasMap.getSource('highlight')?.getData())?.features.length === 1);
   const highlighted = await page.evaluate(async () => (await window.__envatlasMap.getSource('highlight').getData()).features);
   assert.deepEqual(highlighted[0].geometry, { type: 'Point', coordinates: [lon, lat] });
   await page.evaluate((c) => window.__envatlasMap.jumpTo({ center: c, zoom: 13 }), [lon, lat]);

@@ -6,7 +6,9 @@ import { getJSON } from './api.js';
 
 export const INDICATORS = ['sources', 'national_sources', 'open_exceedances', 'sources_in_protection_zones', 'credit_avg'];
 const RAMP = ['#fef3c7', '#fcd34d', '#f59e0b', '#d97706', '#92400e'];
-const PLAIN = '#ebe6d6';
+const PLAIN_COLOR = '#ebe6d6';
+// Per feature like the style's own value (one fill shader program, see style.js).
+const PLAIN = ['coalesce', ['get', '_'], PLAIN_COLOR];
 
 let state = { indicator: '', data: null };
 
@@ -32,7 +34,7 @@ function paint(map) {
     const i = cls ? cls.of(c.value) : -1;
     match.push(c.adcode, i < 0 ? '#e7e5e4' : RAMP[i]);
   }
-  match.push(PLAIN);
+  match.push(PLAIN_COLOR);
   map.setPaintProperty('counties-fill', 'fill-color', state.data.counties.length ? match : PLAIN);
   map.setPaintProperty('counties-fill', 'fill-opacity', 0.75);
 }

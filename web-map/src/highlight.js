@@ -1,20 +1,20 @@
 // Highlighting one or more features and moving the map to them.
-import { maplibregl } from './map.js';
+import { maplibregl, withOverlay } from './map.js';
+
+const collection = (features) => ({ type: 'FeatureCollection', features });
 
 export function highlight(map, features) {
   const list = Array.isArray(features) ? features : features ? [features] : [];
-  const src = map.getSource('highlight');
-  if (src) src.setData({ type: 'FeatureCollection', features: list.map((f) => ({ type: 'Feature', geometry: f.geometry, properties: {} })) });
+  const data = collection(list.map((f) => ({ type: 'Feature', geometry: f.geometry, properties: {} })));
+  withOverlay(map, 'highlight', (src) => src.setData(data), !list.length);
 }
 
 export function setResult(map, features) {
-  const src = map.getSource('result');
-  if (src) src.setData({ type: 'FeatureCollection', features });
+  withOverlay(map, 'result', (src) => src.setData(collection(features || [])), !(features && features.length));
 }
 
 export function setDraw(map, features) {
-  const src = map.getSource('draw');
-  if (src) src.setData({ type: 'FeatureCollection', features });
+  withOverlay(map, 'draw', (src) => src.setData(collection(features || [])), !(features && features.length));
 }
 
 function extend(bounds, coords) {

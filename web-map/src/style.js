@@ -87,6 +87,21 @@ const EMPTY = { type: 'FeatureCollection', features: [] };
 // own line layer on top, and the outline pass costs two more shader programs,
 // which a browser without a GPU (software WebGL) compiles slowly on first paint.
 
+/**
+ * A constant paint value written as a per-feature expression. MapLibre builds
+ * one shader program per layer type *and* per set of per-feature paint
+ * properties (a constant is a uniform, a per-feature value a vertex
+ * attribute), so four circle layers with four different sets cost four
+ * programs. Every circle layer has per-feature colour, radius and stroke
+ * colour, every fill and line layer per-feature colour: one program per layer
+ * type, compiled once (slow without a GPU) instead of once per layer.
+ */
+const perFeature = (value) => ['coalesce', ['get', '_'], value];
+
+// Solid lines drawn as a dash with no gap: a dashed line (the county
+// boundaries, the drawn line) is another line program ("lineSDF"), so every
+// line layer uses it and the opening view needs one line program, not two.
+const SOLID = [1, 0];
 
 export function buildStyle(origin, lang, minZoom = {}) {
   const mz = (id, d) => minZoom[id] ?? d;
@@ -102,6 +117,7 @@ export function buildStyle(origin, lang, minZoom = {}) {
         minzoom: 0,
         maxzoom: 16,
       },
+      // Overlays: taken out of the opening style and added at first use (map.js withOverlay).
       draw: { type: 'geojson', data: EMPTY },
       result: { type: 'geojson', data: EMPTY },
       highlight: { type: 'geojson', data: EMPTY },
@@ -114,7 +130,7 @@ export function buildStyle(origin, lang, minZoom = {}) {
         type: 'fill',
         ...sl('admin_boundaries'),
         filter: ['==', ['get', 'level'], 'county'],
-        paint: { 'fill-color': '#ebe6d6', 'fill-opacity': 0.6, 'fill-antialias': false },
+        paint: { 'fill-color': perFeature('#ebe6d6'), 'fill-opacity': 0.6, 'fill-antialias': false },
       },
       {
         id: 'eco-fill',
@@ -128,7 +144,7 @@ export function buildStyle(origin, lang, minZoom = {}) {
         type: 'line',
         ...sl('ecology_areas'),
         minzoom: mz('ecology_areas', 5),
-        paint: { 'line-color': matchColor('category', ECO_COLORS, '#84cc16'), 'line-width': 1 },
+        paint: { 'line-color': matchColor('category', ECO_COLORS, '#84cc16'), 'line-width': 1, 'line-dasharray': SOLID },
       },
       {
         id: 'zones-fill',
@@ -142,7 +158,7 @@ export function buildStyle(origin, lang, minZoom = {}) {
         type: 'line',
         ...sl('protection_zones'),
         minzoom: mz('protection_zones', 8),
-        paint: { 'line-color': matchColor('zone_level', ZONE_COLORS, '#93c5fd'), 'line-width': 0.8 },
+        paint: { 'line-color': matchColor('zone_level', ZONE_COLORS, '#93c5fd'), 'line-width': 0.8, 'line-dasharray': SOLID },
       },
       {
         id: 'rivers-line',
@@ -150,8 +166,9 @@ export function buildStyle(origin, lang, minZoom = {}) {
         ...sl('rivers'),
         layout: { 'line-join': 'round', 'line-cap': 'round' },
         paint: {
-          'line-color': '#5b9bd5',
+          'line-color': perFeature('#5b9bd5'),
           'line-width': ['interpolate', ['linear'], ['zoom'], 5, 0.8, 10, 2, 14, 4],
+          'line-dasharray': SOLID,
         },
       },
       {
@@ -159,17 +176,17 @@ export function buildStyle(origin, lang, minZoom = {}) {
         type: 'line',
         ...sl('admin_boundaries'),
         filter: ['==', ['get', 'level'], 'county'],
-        paint: { 'line-color': '#8c8272', 'line-width': 1, 'line-dasharray': [3, 2] },
+        paint: { 'line-color': perFeature('#8c8272'), 'line-width': 1, 'line-dasharray': [3, 2] },
       },
       {
         id: 'city-line',
         type: 'line',
         ...sl('admin_boundaries'),
         filter: ['==', ['get', 'level'], 'city'],
-        paint: { 'line-color': '#6b604f', 'line-width': 2 },
+        paint: { 'line-color': perFeature('#6b604f'), 'line-width': 2, 'line-dasharray': SOLID },
       },
       { id: 'result-fill', type: 'fill', source: 'result', filter: POLY, paint: { 'fill-color': ['coalesce', ['get', 'color'], '#f59e0b'], 'fill-opacity': 0.18, 'fill-antialias': false } },
-      { id: 'result-line', type: 'line', source: 'result', filter: NOT_POINT, paint: { 'line-color': ['coalesce', ['get', 'color'], '#d97706'], 'line-width': ['coalesce', ['get', 'width'], 2] } },
+      { id: 'result-line', type: 'line', source: 'result', filter: NOT_POINT, paint: { 'line-color': ['coalesce', ['get', 'color'], '#d97706'], 'line-width': ['coalesce', ['get', 'width'], 2], 'line-dasharray': SOLID } },
       {
         id: 'rural-circle',
         type: 'circle',
@@ -177,8 +194,8 @@ export function buildStyle(origin, lang, minZoom = {}) {
         minzoom: mz('rural_sites', 8),
         paint: {
           'circle-color': matchColor('category', RURAL_COLORS, '#a16207'),
-          'circle-radius': 3.5,
-          'circle-stroke-color': '#fff',
+          'circle-radius': perFeature(3.5),
+          'circle-stroke-color': perFeature('#fff'),
           'circle-stroke-width': 0.8,
         },
       },
@@ -187,7 +204,12 @@ export function buildStyle(origin, lang, minZoom = {}) {
         type: 'circle',
         ...sl('drinking_water_sources'),
         minzoom: mz('drinking_water_sources', 5),
-        paint: { 'circle-color': '#0ea5e9', 'circle-radius': 6, 'circle-stroke-color': '#0c4a6e', 'circle-stroke-width': 2 },
+        paint: {
+          'circle-color': perFeature('#0ea5e9'),
+          'circle-radius': perFeature(6),
+          'circle-stroke-color': perFeature('#0c4a6e'),
+          'circle-stroke-width': 2,
+        },
       },
       {
         id: 'stations-circle',
@@ -196,7 +218,7 @@ export function buildStyle(origin, lang, minZoom = {}) {
         minzoom: mz('monitoring_stations', 5),
         paint: {
           'circle-color': STATUS_MATCH,
-          'circle-radius': 4.5,
+          'circle-radius': perFeature(4.5),
           'circle-stroke-color': matchColor('kind', STATION_COLORS, '#2563eb'),
           'circle-stroke-width': 2.5,
         },
@@ -208,7 +230,7 @@ export function buildStyle(origin, lang, minZoom = {}) {
         paint: {
           'circle-color': STATUS_MATCH,
           'circle-radius': ['match', ['get', 'control_level'], ...Object.entries(CONTROL_RADIUS).flat(), 4.5],
-          'circle-stroke-color': '#3f3f46',
+          'circle-stroke-color': perFeature('#3f3f46'),
           'circle-stroke-width': 0.8,
           'circle-opacity': 0.9,
         },
@@ -248,12 +270,12 @@ export function buildStyle(origin, lang, minZoom = {}) {
         layout: { 'text-field': labelField(lang), 'text-font': FONT, 'text-size': 13, 'text-padding': 4 },
         paint: { 'text-color': '#44403c', 'text-halo-color': '#fff', 'text-halo-width': 1.5 },
       },
-      { id: 'draw-line', type: 'line', source: 'draw', filter: NOT_POINT, paint: { 'line-color': '#be185d', 'line-width': 2, 'line-dasharray': [2, 1] } },
-      { id: 'draw-point', type: 'circle', source: 'draw', filter: POINT, paint: { 'circle-color': '#be185d', 'circle-radius': 5, 'circle-stroke-color': '#fff', 'circle-stroke-width': 1.5 } },
-      { id: 'result-point', type: 'circle', source: 'result', filter: POINT, paint: { 'circle-color': ['coalesce', ['get', 'color'], '#dc2626'], 'circle-radius': ['coalesce', ['get', 'radius'], 7], 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } },
-      { id: 'highlight-fill', type: 'fill', source: 'highlight', filter: POLY, paint: { 'fill-color': '#facc15', 'fill-opacity': 0.35, 'fill-antialias': false } },
-      { id: 'highlight-line', type: 'line', source: 'highlight', filter: NOT_POINT, paint: { 'line-color': '#ca8a04', 'line-width': 4 } },
-      { id: 'highlight-point', type: 'circle', source: 'highlight', filter: POINT, paint: { 'circle-color': 'rgba(250, 204, 21, 0.35)', 'circle-radius': 16, 'circle-stroke-color': '#ca8a04', 'circle-stroke-width': 3 } },
+      { id: 'draw-line', type: 'line', source: 'draw', filter: NOT_POINT, paint: { 'line-color': perFeature('#be185d'), 'line-width': 2, 'line-dasharray': [2, 1] } },
+      { id: 'draw-point', type: 'circle', source: 'draw', filter: POINT, paint: { 'circle-color': perFeature('#be185d'), 'circle-radius': perFeature(5), 'circle-stroke-color': perFeature('#fff'), 'circle-stroke-width': 1.5 } },
+      { id: 'result-point', type: 'circle', source: 'result', filter: POINT, paint: { 'circle-color': ['coalesce', ['get', 'color'], '#dc2626'], 'circle-radius': ['coalesce', ['get', 'radius'], 7], 'circle-stroke-color': perFeature('#fff'), 'circle-stroke-width': 2 } },
+      { id: 'highlight-fill', type: 'fill', source: 'highlight', filter: POLY, paint: { 'fill-color': perFeature('#facc15'), 'fill-opacity': 0.35, 'fill-antialias': false } },
+      { id: 'highlight-line', type: 'line', source: 'highlight', filter: NOT_POINT, paint: { 'line-color': perFeature('#ca8a04'), 'line-width': 4, 'line-dasharray': SOLID } },
+      { id: 'highlight-point', type: 'circle', source: 'highlight', filter: POINT, paint: { 'circle-color': perFeature('rgba(250, 204, 21, 0.35)'), 'circle-radius': perFeature(16), 'circle-stroke-color': perFeature('#ca8a04'), 'circle-stroke-width': 3 } },
     ],
   };
 }
