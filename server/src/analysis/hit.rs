@@ -1,13 +1,18 @@
 //! One analysis result ([`Hit`]: a feature of a layer at a geodesic distance)
 //! and its GeoJSON form: the feature with `layer`, `distance_m` (and, for
 //! nearest, `bearing_deg` and `rank`) added to its properties.
+//!
+//! Two writers of the same text: [`Hit::to_json`] and [`feature_collection`]
+//! build `serde_json::Value` trees (for routes that add members per feature),
+//! [`feature_collection_bytes`] writes the bytes directly (for buffer and
+//! nearest, whose answer is mostly these features: the tree of a dozen
+//! features cost more CPU than the search). A unit test holds them equal.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use geo::InteriorPoint;
 use geo_types::{Geometry, Point};
-use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{json, Map, Value as Json};
 
 use crate::atlas::Layer;
@@ -94,141 +99,124 @@ enum Member {
     Rank,
 }
 
-/// The `properties` members of a layer's hits, in the order the
+/// The `properties` members of one layer's hits, in the order the
 /// `serde_json::Map` of [`Hit::to_json`] writes them (sorted by name; a
-/// schema property named like an added member is overwritten by it).
-fn member_order(layer: &Layer, ranked: bool) -> Vec<(&str, Member)> {
-    let mut members = BTreeMap::new();
-    members.insert("id", Member::Id);
-    members.insert("fid", Member::Fid);
-    for (i, def) in layer.schema.properties.iter().enumerate() {
-        members.insert(def.name.as_str(), Member::Property(i));
+/// schema property named like an added member is overwritten by it), each
+/// with its `"name":` text, escaped once for all the layer's hits.
+struct Members {
+    layer: *const Layer,
+    ranked: bool,
+    /// The `"name":` texts, one after the other.
+    keys: Vec<u8>,
+    /// The end of each member's key in `keys`, and where its value comes from.
+    members: Vec<(usize, Member)>,
+}
+
+impl Members {
+    fn new(layer: &Layer, ranked: bool) -> Result<Self, serde_json::Error> {
+        let mut order = BTreeMap::new();
+        order.insert("id", Member::Id);
+        order.insert("fid", Member::Fid);
+        for (i, def) in layer.schema.properties.iter().enumerate() {
+            order.insert(def.name.as_str(), Member::Property(i));
+        }
+        order.insert("layer", Member::Layer);
+        order.insert("distance_m", Member::Distance);
+        if ranked {
+            order.insert("bearing_deg", Member::Bearing);
+            order.insert("rank", Member::Rank);
+        }
+        let mut keys = Vec::with_capacity(order.len() * 16);
+        let mut members = Vec::with_capacity(order.len());
+        for (name, member) in order {
+            write_str(&mut keys, name)?;
+            keys.push(b':');
+            members.push((keys.len(), member));
+        }
+        Ok(Self {
+            layer,
+            ranked,
+            keys,
+            members,
+        })
     }
-    members.insert("layer", Member::Layer);
-    members.insert("distance_m", Member::Distance);
-    if ranked {
-        members.insert("bearing_deg", Member::Bearing);
-        members.insert("rank", Member::Rank);
+}
+
+/// A JSON string as serde_json writes it; names and values needing no
+/// escape (nearly all) are copied whole rather than byte by byte.
+fn write_str(out: &mut Vec<u8>, s: &str) -> Result<(), serde_json::Error> {
+    // No early exit: the compiler vectorises the whole scan.
+    let escape = s
+        .bytes()
+        .fold(false, |e, b| e | (b < 0x20) | (b == b'"') | (b == b'\\'));
+    if escape {
+        return serde_json::to_writer(&mut *out, s);
     }
-    members.into_iter().collect()
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(s.as_bytes());
+    out.push(b'"');
+    Ok(())
+}
+
+/// Any other value, through serde_json (numbers: its formatting, and null
+/// for non-finite floats, as `json!` gives).
+fn write<T: serde::Serialize + ?Sized>(
+    out: &mut Vec<u8>,
+    value: &T,
+) -> Result<(), serde_json::Error> {
+    serde_json::to_writer(&mut *out, value)
 }
 
 /// A property value as [`Value::to_json`] writes it.
-struct ValueJson<'a>(&'a Value);
-
-impl Serialize for ValueJson<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self.0 {
-            Value::Null => s.serialize_unit(),
-            Value::Bool(b) => s.serialize_bool(*b),
-            Value::Int(i) => s.serialize_i64(*i),
-            // Non-finite numbers are null in both (JSON has no NaN).
-            Value::Float(f) if f.is_finite() => s.serialize_f64(*f),
-            Value::Float(_) => s.serialize_unit(),
-            Value::Text(t) => s.serialize_str(t),
-        }
+fn write_value(out: &mut Vec<u8>, value: &Value) -> Result<(), serde_json::Error> {
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Int(i) => write(out, i)?,
+        Value::Float(f) => write(out, f)?,
+        Value::Text(t) => write_str(out, t)?,
     }
+    Ok(())
 }
 
-/// A hit's `properties`.
-struct PropertiesJson<'a> {
-    hit: &'a Hit,
-    feature: &'a Feature,
-    order: &'a [(&'a str, Member)],
-}
-
-impl Serialize for PropertiesJson<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let (hit, feature) = (self.hit, self.feature);
-        let mut map = s.serialize_map(Some(self.order.len()))?;
-        for &(name, member) in self.order {
-            match member {
-                Member::Id => map.serialize_entry(name, &*feature.id)?,
-                Member::Fid => map.serialize_entry(name, &feature.fid)?,
-                Member::Property(i) => {
-                    let value = feature.properties.get(i).unwrap_or(&Value::Null);
-                    map.serialize_entry(name, &ValueJson(value))?
-                }
-                Member::Layer => map.serialize_entry(name, hit.layer.id())?,
-                Member::Distance => {
-                    map.serialize_entry(name, &finite(round_to(hit.distance_m, 2)))?
-                }
-                Member::Bearing => map.serialize_entry(
-                    name,
-                    &hit.ranking
-                        .and_then(|r| r.bearing_deg)
-                        .map(|b| finite(round_bearing(b))),
-                )?,
-                Member::Rank => map.serialize_entry(name, &hit.ranking.map(|r| r.rank))?,
+/// A hit as the Feature [`Hit::to_json`] builds (members sorted by name, as
+/// `serde_json::Map` writes them); `null` without its feature.
+fn write_hit(out: &mut Vec<u8>, hit: &Hit, members: &Members) -> Result<(), serde_json::Error> {
+    let Some(feature) = hit.feature() else {
+        out.extend_from_slice(b"null");
+        return Ok(());
+    };
+    out.extend_from_slice(b"{\"geometry\":");
+    write(out, &GeometryJson(&feature.geometry))?;
+    out.extend_from_slice(b",\"id\":");
+    write_str(out, &feature.id)?;
+    out.extend_from_slice(b",\"properties\":{");
+    let mut start = 0;
+    for (i, &(end, member)) in members.members.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(&members.keys[start..end]);
+        start = end;
+        match member {
+            Member::Id => write_str(out, &feature.id)?,
+            Member::Fid => write(out, &feature.fid)?,
+            Member::Property(p) => {
+                write_value(out, feature.properties.get(p).unwrap_or(&Value::Null))?
             }
-        }
-        map.end()
-    }
-}
-
-/// `json!(x)` of a non-finite float is null.
-fn finite(x: f64) -> Option<f64> {
-    x.is_finite().then_some(x)
-}
-
-/// A hit as the Feature [`Hit::to_json`] builds; `null` without its feature.
-struct HitJson<'a> {
-    hit: &'a Hit,
-    order: &'a [(&'a str, Member)],
-}
-
-impl Serialize for HitJson<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let Some(feature) = self.hit.feature() else {
-            return s.serialize_unit();
-        };
-        // Members sorted by name, as `serde_json::Map` writes them.
-        let mut map = s.serialize_map(Some(4))?;
-        map.serialize_entry("geometry", &GeometryJson(&feature.geometry))?;
-        map.serialize_entry("id", &*feature.id)?;
-        let properties = PropertiesJson {
-            hit: self.hit,
-            feature,
-            order: self.order,
-        };
-        map.serialize_entry("properties", &properties)?;
-        map.serialize_entry("type", "Feature")?;
-        map.end()
-    }
-}
-
-/// The hits of a FeatureCollection, each layer's member order worked out once.
-struct FeaturesJson<'a> {
-    hits: &'a [Hit],
-    /// (layer, ranked) → member order.
-    orders: Vec<(*const Layer, bool, Vec<(&'a str, Member)>)>,
-}
-
-impl<'a> FeaturesJson<'a> {
-    fn new(hits: &'a [Hit]) -> Self {
-        let mut orders: Vec<(*const Layer, bool, Vec<(&'a str, Member)>)> = Vec::new();
-        for hit in hits {
-            let key = (Arc::as_ptr(&hit.layer), hit.ranking.is_some());
-            if !orders.iter().any(|(l, r, _)| (*l, *r) == key) {
-                orders.push((key.0, key.1, member_order(&hit.layer, key.1)));
+            Member::Layer => write_str(out, hit.layer.id())?,
+            Member::Distance => write(out, &round_to(hit.distance_m, 2))?,
+            Member::Bearing => {
+                let bearing = hit.ranking.and_then(|r| r.bearing_deg);
+                write(out, &bearing.map(round_bearing))?
             }
+            Member::Rank => write(out, &hit.ranking.map(|r| r.rank))?,
         }
-        Self { hits, orders }
     }
-}
-
-impl Serialize for FeaturesJson<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.hits.iter().map(|hit| {
-            let key = (Arc::as_ptr(&hit.layer), hit.ranking.is_some());
-            let order = self
-                .orders
-                .iter()
-                .find(|(l, r, _)| (*l, *r) == key)
-                .map_or(&[][..], |(_, _, o)| o.as_slice());
-            HitJson { hit, order }
-        }))
-    }
+    out.extend_from_slice(b"},\"type\":\"Feature\"}");
+    Ok(())
 }
 
 /// A top-level member of a FeatureCollection of hits.
@@ -241,50 +229,56 @@ enum TopMember<'a> {
 
 /// [`feature_collection`]'s FeatureCollection written straight to JSON bytes
 /// (the same text as `feature_collection(hits, extras).to_string()`), without
-/// the `serde_json::Value` tree of every feature and property: the hot path
-/// of nearest.
+/// the `serde_json::Value` tree of every feature and property, which cost
+/// more than the search: the hot path of nearest.
 pub fn feature_collection_bytes(
     hits: &[Hit],
     extras: &Map<String, Json>,
 ) -> Result<Vec<u8>, serde_json::Error> {
-    let mut members: BTreeMap<&str, TopMember<'_>> = BTreeMap::new();
-    members.insert("type", TopMember::Type);
-    members.insert("numberReturned", TopMember::NumberReturned);
-    members.insert("features", TopMember::Features);
+    let mut top: BTreeMap<&str, TopMember<'_>> = BTreeMap::new();
+    top.insert("type", TopMember::Type);
+    top.insert("numberReturned", TopMember::NumberReturned);
+    top.insert("features", TopMember::Features);
     for (name, value) in extras {
-        members.insert(name.as_str(), TopMember::Extra(value));
+        top.insert(name.as_str(), TopMember::Extra(value));
     }
-    let features = FeaturesJson::new(hits);
-    let body = CollectionJson {
-        members,
-        features: &features,
-    };
+    // The member order of each (layer, ranked) present, worked out once.
+    let mut orders: Vec<Members> = Vec::new();
     // Roughly 0.6 kB per feature with its properties.
     let mut out = Vec::with_capacity(256 + hits.len() * 768);
-    serde_json::to_writer(&mut out, &body)?;
-    Ok(out)
-}
-
-struct CollectionJson<'a> {
-    members: BTreeMap<&'a str, TopMember<'a>>,
-    features: &'a FeaturesJson<'a>,
-}
-
-impl Serialize for CollectionJson<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(self.members.len()))?;
-        for (name, member) in &self.members {
-            match member {
-                TopMember::Features => map.serialize_entry(name, self.features)?,
-                TopMember::NumberReturned => {
-                    map.serialize_entry(name, &self.features.hits.len())?
-                }
-                TopMember::Type => map.serialize_entry(name, "FeatureCollection")?,
-                TopMember::Extra(value) => map.serialize_entry(name, value)?,
-            }
+    out.push(b'{');
+    for (i, (name, member)) in top.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
         }
-        map.end()
+        write_str(&mut out, name)?;
+        out.push(b':');
+        match member {
+            TopMember::Features => {
+                out.push(b'[');
+                for (j, hit) in hits.iter().enumerate() {
+                    if j > 0 {
+                        out.push(b',');
+                    }
+                    let key = (Arc::as_ptr(&hit.layer), hit.ranking.is_some());
+                    let at = match orders.iter().position(|m| (m.layer, m.ranked) == key) {
+                        Some(at) => at,
+                        None => {
+                            orders.push(Members::new(&hit.layer, key.1)?);
+                            orders.len() - 1
+                        }
+                    };
+                    write_hit(&mut out, hit, &orders[at])?;
+                }
+                out.push(b']');
+            }
+            TopMember::NumberReturned => write(&mut out, &hits.len())?,
+            TopMember::Type => out.extend_from_slice(b"\"FeatureCollection\""),
+            TopMember::Extra(value) => write(&mut out, value)?,
+        }
     }
+    out.push(b'}');
+    Ok(out)
 }
 
 /// A point standing for a geometry (the point itself, else an interior point):
@@ -379,7 +373,7 @@ mod tests {
             ranking,
         };
         let ranked = |bearing_deg, rank| Some(Ranking { bearing_deg, rank });
-        let hits = vec![
+        let hits = [
             hit(&points, 0, 0.0, ranked(None, 1)),
             hit(&points, 1, 12.345_678, ranked(Some(359.999), 2)),
             hit(&zones, 0, 1000.0, ranked(Some(12.3456), 1)),
