@@ -19,7 +19,7 @@ use super::extract::{parse_count, QueryPairs};
 use super::features::GEOJSON;
 use crate::analysis::csv::hits_to_csv;
 use crate::analysis::filter::select;
-use crate::analysis::hit::feature_collection;
+use crate::analysis::hit::feature_collection_bytes;
 use crate::analysis::{buffer, counties, nearest, FilterSpec, Hit, Indicator, InputError};
 use crate::analysis::{BufferQuery, NearestQuery};
 use crate::app::AppState;
@@ -166,11 +166,11 @@ fn respond(
     extras: Map<String, Json_>,
 ) -> Result<Response, ApiError> {
     match format {
-        Format::GeoJson => Ok((
-            [(header::CONTENT_TYPE, GEOJSON)],
-            feature_collection(hits, extras).to_string(),
-        )
-            .into_response()),
+        Format::GeoJson => {
+            let bytes = feature_collection_bytes(hits, &extras)
+                .map_err(|e| ApiError::Internal(format!("geojson: {e}")))?;
+            Ok(([(header::CONTENT_TYPE, GEOJSON)], bytes).into_response())
+        }
         Format::Csv => csv_response(name, hits_to_csv(hits)),
     }
 }
@@ -292,13 +292,14 @@ fn coordinate(q: &QueryPairs, name: &str, range: f64) -> Result<f64, ApiError> {
         })
 }
 
-pub async fn nearest(State(state): State<AppState>, q: QueryPairs) -> Result<Response, ApiError> {
+/// `GET /api/analysis/nearest`, called by its own route ([`super::nearest_route`]).
+pub(crate) async fn nearest(state: &AppState, q: &QueryPairs) -> Result<Response, ApiError> {
     let format = check_query(
-        &q,
+        q,
         &["lon", "lat", "layers", "k", "max_distance_m", "filter", "f"],
     )?;
     let limits = &state.config.limits;
-    let origin = Point::new(coordinate(&q, "lon", 180.0)?, coordinate(&q, "lat", 90.0)?);
+    let origin = Point::new(coordinate(q, "lon", 180.0)?, coordinate(q, "lat", 90.0)?);
     let k = match q.single("k")? {
         None => 10,
         Some(t) => parse_count("k", t)?,

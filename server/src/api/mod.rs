@@ -1,6 +1,7 @@
 //! The HTTP API: one axum [`router`] over the shared [`AppState`].
 //!
-//! - [`analysis`]: spatial analysis (buffer, nearest) and county statistics.
+//! - [`analysis`]: spatial analysis (buffer, nearest) and county statistics;
+//!   [`nearest_route`]: the nearest route's own middleware stack.
 //! - [`auth`]: the `WriteAccess` extractor (bearer write token).
 //! - [`edit`]: feature editing (OGC API Features Part 4 style): POST/PUT/PATCH/DELETE.
 //! - [`error`]: `ApiError`, answered as RFC 9457 problem+json.
@@ -21,6 +22,7 @@ pub mod error;
 pub mod extract;
 pub mod features;
 pub mod monitoring;
+pub mod nearest_route;
 pub mod negotiate;
 pub mod openapi;
 pub mod ops;
@@ -56,11 +58,13 @@ fn cors() -> CorsLayer {
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
 }
 
-/// Every route of the server. The tile routes (the hot path) come with their
-/// own, shorter middleware stack: see [`tiles::routes`].
+/// Every route of the server. The tile routes and nearest (the hot paths)
+/// come with their own, shorter middleware stacks: see [`tiles::routes`] and
+/// [`nearest_route::routes`].
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.limits.max_body_bytes;
     let tile_routes = tiles::routes(state.clone(), cors());
+    let nearest_route = nearest_route::routes(state.clone(), cors());
     Router::new()
         .merge(web::routes())
         .route("/health", get(ops::health))
@@ -101,7 +105,6 @@ pub fn router(state: AppState) -> Router {
             "/api/analysis/buffer",
             axum::routing::post(analysis::buffer),
         )
-        .route("/api/analysis/nearest", get(analysis::nearest))
         .route(
             "/api/analysis/downstream",
             axum::routing::post(rivers::downstream),
@@ -150,6 +153,7 @@ pub fn router(state: AppState) -> Router {
         .layer(TraceLayer::new_for_http())
         .with_state(state)
         .merge(tile_routes)
+        .merge(nearest_route)
 }
 
 async fn not_found(uri: axum::http::Uri) -> Response {

@@ -7,6 +7,7 @@
 use geo_types::{
     Coord, Geometry, LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon,
 };
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{json, Map, Value as Json};
 
 use super::feature::{Feature, NewFeature};
@@ -154,6 +155,97 @@ pub fn geometry_to_json(geometry: &Geometry<f64>) -> Json {
         Geometry::GeometryCollection(_) => return Json::Null,
     };
     json!({ "type": kind, "coordinates": coords })
+}
+
+/// A geometry that serialises as the object [`geometry_to_json`] builds (same
+/// members in the same order, same numbers) without building it: large
+/// responses write straight to their buffer instead of through a
+/// `serde_json::Value` tree.
+#[derive(Debug, Clone, Copy)]
+pub struct GeometryJson<'a>(pub &'a Geometry<f64>);
+
+impl Serialize for GeometryJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Geometry::Point(p) => geometry_object(s, "Point", Position(p.0)),
+            Geometry::MultiPoint(m) => geometry_object(s, "MultiPoint", Points(&m.0)),
+            Geometry::LineString(l) => geometry_object(s, "LineString", Ring(&l.0)),
+            Geometry::MultiLineString(m) => geometry_object(s, "MultiLineString", Lines(&m.0)),
+            Geometry::Polygon(p) => geometry_object(s, "Polygon", Rings(p)),
+            Geometry::MultiPolygon(m) => geometry_object(s, "MultiPolygon", Polygons(&m.0)),
+            Geometry::Rect(r) => geometry_object(s, "Polygon", Rings(&r.to_polygon())),
+            Geometry::Triangle(t) => geometry_object(s, "Polygon", Rings(&t.to_polygon())),
+            Geometry::Line(l) => geometry_object(s, "LineString", Ring(&[l.start, l.end])),
+            Geometry::GeometryCollection(_) => s.serialize_unit(),
+        }
+    }
+}
+
+/// `{"coordinates": .., "type": ..}`: the order in which `serde_json::Map`
+/// (sorted by key) writes the members of [`geometry_to_json`]'s object.
+fn geometry_object<S: Serializer>(
+    s: S,
+    kind: &str,
+    coords: impl Serialize,
+) -> Result<S::Ok, S::Error> {
+    let mut map = s.serialize_map(Some(2))?;
+    map.serialize_entry("coordinates", &coords)?;
+    map.serialize_entry("type", kind)?;
+    map.end()
+}
+
+struct Position(Coord<f64>);
+
+impl Serialize for Position {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq([self.0.x, self.0.y])
+    }
+}
+
+struct Points<'a>(&'a [Point<f64>]);
+
+impl Serialize for Points<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|p| Position(p.0)))
+    }
+}
+
+struct Ring<'a>(&'a [Coord<f64>]);
+
+impl Serialize for Ring<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|c| Position(*c)))
+    }
+}
+
+struct Lines<'a>(&'a [LineString<f64>]);
+
+impl Serialize for Lines<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|l| Ring(&l.0)))
+    }
+}
+
+/// A polygon's rings: exterior first, then the holes.
+struct Rings<'a>(&'a Polygon<f64>);
+
+impl Serialize for Rings<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let p = self.0;
+        s.collect_seq(
+            std::iter::once(p.exterior())
+                .chain(p.interiors())
+                .map(|l| Ring(&l.0)),
+        )
+    }
+}
+
+struct Polygons<'a>(&'a [Polygon<f64>]);
+
+impl Serialize for Polygons<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(Rings))
+    }
 }
 
 /// Writes a stored feature as a GeoJSON Feature: `id` at the top level and, with
