@@ -228,7 +228,8 @@ mod tests {
         for round in 0..300 {
             let n = rng.gen_range(3..200);
             let outer = star(&mut rng, 104.0, 28.0, 0.5, n);
-            let hole = star(&mut rng, 104.0, 28.0, 0.1, rng.gen_range(3..20));
+            let hole_n = rng.gen_range(3..20);
+            let hole = star(&mut rng, 104.0, 28.0, 0.1, hole_n);
             let polygon = Polygon::new(outer, if round % 2 == 0 { vec![hole] } else { vec![] });
             let other = Polygon::new(star(&mut rng, 105.0, 28.2, 0.3, 12), vec![]);
             let geometry = if round % 3 == 0 {
@@ -239,7 +240,7 @@ mod tests {
             let index = PolygonIndex::new(&geometry).expect("polygonal");
             let mut probes: Vec<Point<f64>> = (0..400)
                 .map(|_| {
-                    let p = point!(x: rng.gen_range(103.3..105.5), y: rng.gen_range(27.3..28.7));
+                    let p: Point<f64> = point!(x: rng.gen_range(103.3..105.5), y: rng.gen_range(27.3..28.7));
                     if rng.gen_bool(0.3) {
                         point!(x: (p.x() * 100.0).round() / 100.0, y: (p.y() * 100.0).round() / 100.0)
                     } else {
