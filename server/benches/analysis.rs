@@ -16,6 +16,10 @@
 //!   same three questions are timed there over one loopback connection
 //!   (prepared statements; the round trip included), and the server-side
 //!   execution time (`EXPLAIN ANALYZE`) is printed for each.
+//! - `BENCH_QUICK=1`: only the per-query medians (ours, and PostGIS's round
+//!   trips when `BENCH_DATABASE_URL` is set), with the hit count and distance
+//!   sum of each case as a check that two builds give the same answers; no
+//!   criterion groups. Fast enough to run under callgrind on a small sample.
 //!
 //! `cargo bench -p envatlas-server --bench analysis`
 
@@ -234,6 +238,18 @@ fn print_per_query(
         black_box(nearest::nearest(sources, &q));
     });
     for (name, geometries) in [("point", points), ("100-vertex polygon", polygons)] {
+        let (mut count, mut sum) = (0, 0.0);
+        for g in geometries {
+            let q = BufferQuery {
+                geometry: g,
+                distance_m: 5_000.0,
+                exclude: None,
+            };
+            let hits = buffer::within_distance(sources, &q, usize::MAX).expect("buffer");
+            count += hits.len();
+            sum += hits.iter().map(|h| h.distance_m).sum::<f64>();
+        }
+        println!("buffer 5 km around a {name}: {count} hits, distances sum to {sum:.6} m");
         spread(&format!("buffer 5 km around a {name}"), |i| {
             let q = BufferQuery {
                 geometry: &geometries[i],
@@ -243,6 +259,44 @@ fn print_per_query(
             black_box(buffer::within_distance(sources, &q, usize::MAX).expect("buffer"));
         });
     }
+}
+
+/// The per-point spread of PostGIS's round trips.
+fn postgis_spread(pg: &mut Postgis, origins: &[Point<f64>], wkts: &[String]) {
+    spread("PostGIS nearest k=10 (round trip)", |i| {
+        black_box(pg.point_query(PG_NEAREST, origins[i]));
+    });
+    spread("PostGIS buffer 5 km around a point (round trip)", |i| {
+        black_box(pg.point_query(PG_POINT_5KM, origins[i]));
+    });
+    spread(
+        "PostGIS buffer 5 km around a 100-vertex polygon (round trip)",
+        |i| {
+            black_box(pg.text_query(PG_POLYGON_5KM, &wkts[i]));
+        },
+    );
+}
+
+/// `BENCH_QUICK`: PostGIS's per-point spread and server-side time alone.
+fn postgis_per_query(url: &str, origins: &[Point<f64>], polygons: &[Geometry<f64>]) {
+    let mut pg = Postgis::connect(url);
+    let wkts = polygon_wkts(polygons);
+    let text_args: Vec<Arg> = wkts.iter().map(|t| Arg::Text(t.clone())).collect();
+    println!(
+        "PostGIS buffer 5 km around a 100-vertex polygon: median server-side execution {:.3} ms (EXPLAIN ANALYZE)",
+        pg.execution_ms(PG_POLYGON_5KM, &text_args)
+    );
+    postgis_spread(&mut pg, origins, &wkts);
+}
+
+fn polygon_wkts(polygons: &[Geometry<f64>]) -> Vec<String> {
+    polygons
+        .iter()
+        .map(|g| match g {
+            Geometry::Polygon(p) => wkt(p),
+            _ => unreachable!("polygons"),
+        })
+        .collect()
 }
 
 fn bench(c: &mut Criterion) {
@@ -282,6 +336,13 @@ fn bench(c: &mut Criterion) {
     let sources = select(&atlas, Some(&sources_only), &no_filter, "layers").expect("layers");
 
     print_per_query(&sources, &origins, &points, &polygons);
+    let quick = std::env::var("BENCH_QUICK").is_ok_and(|v| v == "1");
+    if quick {
+        if let Ok(url) = std::env::var("BENCH_DATABASE_URL") {
+            postgis_per_query(&url, &origins, &polygons);
+        }
+        return;
+    }
 
     let mut group = c.benchmark_group("ours");
     let pair = (origins[0], origins[1]);
@@ -346,13 +407,7 @@ fn bench(c: &mut Criterion) {
         return;
     };
     let mut pg = Postgis::connect(&url);
-    let wkts: Vec<String> = polygons
-        .iter()
-        .map(|g| match g {
-            Geometry::Polygon(p) => wkt(p),
-            _ => unreachable!("polygons"),
-        })
-        .collect();
+    let wkts = polygon_wkts(&polygons);
     // Same answers on both sides (counts), as a sanity check of the setup.
     let mut found = [0usize; 4];
     for (i, &origin) in origins.iter().enumerate() {
@@ -394,18 +449,7 @@ fn bench(c: &mut Criterion) {
             pg.execution_ms(sql, args)
         );
     }
-    spread("PostGIS nearest k=10 (round trip)", |i| {
-        black_box(pg.point_query(PG_NEAREST, origins[i]));
-    });
-    spread("PostGIS buffer 5 km around a point (round trip)", |i| {
-        black_box(pg.point_query(PG_POINT_5KM, origins[i]));
-    });
-    spread(
-        "PostGIS buffer 5 km around a 100-vertex polygon (round trip)",
-        |i| {
-            black_box(pg.text_query(PG_POLYGON_5KM, &wkts[i]));
-        },
-    );
+    postgis_spread(&mut pg, &origins, &wkts);
     let mut group = c.benchmark_group("postgis");
     group.measurement_time(Duration::from_secs(5));
     let mut o = Cycle::new(&origins);

@@ -65,7 +65,7 @@ pub fn within_distance(
     query: &BufferQuery<'_>,
     max_results: usize,
 ) -> Result<Vec<Hit>, InputError> {
-    let shape = Shape::new(query.geometry);
+    let shape = Shape::indexed(query.geometry);
     let mut hits = Vec::new();
     for lq in layers {
         let found = within_distance_in_layer(lq, &shape, query);

@@ -13,13 +13,10 @@ use geo::Intersects;
 use geo_types::{Geometry, LineString, Point, Polygon};
 
 use super::geodesy::{
-    closest_on_arc, geodesic_distance_m, sphere_lower_bound_m, UnitVec, MEAN_RADIUS_M,
-    SPHERE_SLACK, SPHERE_SLACK_M,
+    closest_on_arc, geodesic_distance_m, lower_m_per_rad, sphere_upper_bound_m, UnitVec,
+    SPHERE_SLACK_M,
 };
-
-/// A pair more than [`SPHERE_SLACK`] (plus 2 m) above the sphere minimum
-/// cannot be the ellipsoidal minimum.
-const SPHERE_SLACK_RAD: f64 = SPHERE_SLACK_M / MEAN_RADIUS_M;
+use super::rings::PolygonIndex;
 
 /// A geometry prepared for distance queries: its vertices (lon/lat and on the
 /// unit sphere) and its great-circle edges (an isolated point is an edge from
@@ -30,6 +27,9 @@ pub struct Shape<'a> {
     vertices: Vec<(Point<f64>, UnitVec)>,
     edges: Vec<Edge>,
     areal: bool,
+    /// Point-in-polygon by latitude bands, for a shape tested against many
+    /// points ([`Shape::indexed`]); geo's test otherwise.
+    rings: Option<PolygonIndex>,
 }
 
 /// A great-circle edge and the cap that holds it: centred on its midpoint,
@@ -91,9 +91,27 @@ impl<'a> Shape<'a> {
             vertices: Vec::new(),
             edges: Vec::new(),
             areal: false,
+            rings: None,
         };
         shape.add(geometry);
         shape
+    }
+
+    /// A shape to be measured against many points (a buffer's input): polygons
+    /// also get a point-in-polygon index.
+    pub fn indexed(geometry: &'a Geometry<f64>) -> Self {
+        Shape {
+            rings: PolygonIndex::new(geometry),
+            ..Shape::new(geometry)
+        }
+    }
+
+    /// Whether `p` is inside or on an areal part of the shape (geo's rule).
+    fn covers(&self, p: Point<f64>) -> bool {
+        match &self.rings {
+            Some(rings) => rings.intersects(p.0),
+            None => self.geometry.intersects(&p),
+        }
     }
 
     pub fn geometry(&self) -> &'a Geometry<f64> {
@@ -157,21 +175,38 @@ impl<'a> Shape<'a> {
     /// the ellipsoid when the sphere already puts `p` farther than `limit_m`
     /// (points far from a buffer's edge cost no geodesic).
     pub fn closest_within(&self, p: Point<f64>, limit_m: f64) -> Option<Closest> {
-        if self.areal && self.geometry.intersects(&p) {
+        if self.areal && self.covers(p) {
             return Some(Closest {
                 distance_m: 0.0,
                 point: p,
             });
         }
         let pv = UnitVec::from_point(p);
-        let mut pairs = Candidates::default();
-        for e in &self.edges {
-            if e.may_be_within(pv, &pairs.prune) {
+        let mut pairs = Candidates::new(lower_m_per_rad(p.y(), limit_m));
+        // The edge with the nearest midpoint first: its distance prunes the
+        // others by their caps from the start (scanning in ring order would
+        // measure every edge on the way to the nearest one).
+        let first = (self.edges.len() > 4)
+            .then(|| {
+                self.edges
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| (i, pv.dot(e.mid)))
+                    .max_by(|x, y| x.1.total_cmp(&y.1))
+                    .map(|(i, _)| i)
+            })
+            .flatten();
+        if let Some(e) = first.and_then(|i| self.edges.get(i)) {
+            let c = closest_on_arc(pv, e.a, e.b);
+            pairs.offer(pv.angle(c), (p, c));
+        }
+        for (i, e) in self.edges.iter().enumerate() {
+            if Some(i) != first && e.may_be_within(pv, &pairs.prune) {
                 let c = closest_on_arc(pv, e.a, e.b);
                 pairs.offer(pv.angle(c), (p, c));
             }
         }
-        if sphere_lower_bound_m(pairs.min_rad) > limit_m {
+        if pairs.lower_bound_m(pairs.min_rad) > limit_m {
             return None;
         }
         pairs.best().filter(|c| c.distance_m <= limit_m)
@@ -186,7 +221,7 @@ impl<'a> Shape<'a> {
         if self.geometry.intersects(other.geometry) {
             return 0.0;
         }
-        let mut pairs = Candidates::default();
+        let mut pairs = Candidates::new(lower_m_per_rad(0.0, f64::INFINITY));
         for (from, to) in [(self, other), (other, self)] {
             for &(p, pv) in &from.vertices {
                 for e in &to.edges {
@@ -203,17 +238,36 @@ impl<'a> Shape<'a> {
 
 /// Point pairs ranked on the sphere, kept while they may still be the
 /// ellipsoidal minimum.
-#[derive(Default)]
 struct Candidates {
     min_rad: f64,
     pairs: Vec<(f64, Point<f64>, UnitVec)>,
     /// Edges entirely beyond this radius cannot contribute a kept pair.
     prune: Bound,
+    /// Metres per radian below which no pair that matters can measure
+    /// ([`lower_m_per_rad`]: for pairs within the caller's limit).
+    m_per_rad: f64,
 }
 
 impl Candidates {
+    fn new(m_per_rad: f64) -> Self {
+        Candidates {
+            min_rad: 0.0,
+            pairs: Vec::new(),
+            prune: Bound::default(),
+            m_per_rad,
+        }
+    }
+
+    /// A lower bound of a pair's geodesic distance (metres) from its angle.
+    fn lower_bound_m(&self, angle_rad: f64) -> f64 {
+        (angle_rad * self.m_per_rad - SPHERE_SLACK_M).max(0.0)
+    }
+
+    /// The largest angle whose geodesic lower bound may not exceed the upper
+    /// bound of the best pair's (`min_rad`): a pair beyond it cannot be the
+    /// ellipsoidal minimum.
     fn bound(&self) -> f64 {
-        self.min_rad * SPHERE_SLACK + SPHERE_SLACK_RAD
+        (sphere_upper_bound_m(self.min_rad) + SPHERE_SLACK_M) / self.m_per_rad
     }
 
     fn offer(&mut self, angle_rad: f64, (p, c): (Point<f64>, UnitVec)) {
@@ -242,7 +296,7 @@ impl Candidates {
                 continue;
             }
             // Farther on the sphere than the best found allows on the ellipsoid.
-            if best.is_some_and(|b| sphere_lower_bound_m(angle) > b.distance_m) {
+            if best.is_some_and(|b| self.lower_bound_m(angle) > b.distance_m) {
                 break;
             }
             let point = c.to_point();

@@ -25,10 +25,48 @@ const MIN_M_PER_DEG_LAT: f64 = 110_000.0;
 const POLAR_CAP_DEG: f64 = 89.0;
 
 /// How far an ellipsoidal distance can be from the sphere distance (mean
-/// radius, geodetic latitude taken as spherical): the WGS84 radii of curvature
-/// lie within 0.6% of the mean radius, so a factor of 1.02 plus 2 m is safe.
-pub const SPHERE_SLACK: f64 = 1.02;
+/// radius R, geodetic latitude taken as spherical). In the same coordinates
+/// the ellipsoid's line element is √(M²dφ² + N²cos²φ dλ²) and the sphere's
+/// R·√(dφ² + cos²φ dλ²), so along any path their ratio lies between the
+/// smallest radius of curvature, M at the equator = a(1 − e²) = 6,335,439 m
+/// (R/M = 1.00561), and the largest, N = M at the poles = a/√(1 − e²) =
+/// 6,399,594 m (N/R = 1.00449). The geodesic distance is the shortest path,
+/// so it lies within [Rθ/1.00562, Rθ·1.00449] for a central angle θ: a
+/// factor of 1.006 each way, plus 2 m for rounding, is safe.
+pub const SPHERE_SLACK: f64 = 1.006;
 pub const SPHERE_SLACK_M: f64 = 2.0;
+
+/// WGS84 first eccentricity squared, f(2 − f) for f = 1/298.257223563.
+const WGS84_E2: f64 = 0.006_694_379_990_141_317;
+
+/// The meridional radius of curvature M(φ) = a(1 − e²)/(1 − e² sin²φ)^(3/2),
+/// metres: the smaller of the two radii of curvature, growing from the
+/// equator (6,335,439 m) toward the poles. Rounded down by 1e-9.
+fn meridional_radius_m(abs_lat_deg: f64) -> f64 {
+    let s = abs_lat_deg.clamp(0.0, 90.0).to_radians().sin();
+    let w = 1.0 - WGS84_E2 * s * s;
+    EQUATORIAL_RADIUS_M * (1.0 - WGS84_E2) / (w * w.sqrt()) * (1.0 - 1e-9)
+}
+
+/// Metres per radian of central angle that no geodesic of length at most
+/// `reach_m` from a point at latitude `lat_deg` can fall below.
+///
+/// In geodetic coordinates the ellipsoid's line element √(M²dφ² + N²cos²φ dλ²)
+/// is at least M(φ)/R times the sphere's R·√(dφ² + cos²φ dλ²) (M ≤ N), and a
+/// path of length L moves at most L/M(0) radians in latitude. So a geodesic
+/// of length ≤ `reach_m` stays poleward of |φ| − reach/M(0), where M is at
+/// least its value there, and its length is at least that M times the
+/// central angle. Tighter than the global R/[`SPHERE_SLACK`] away from the
+/// equator (0.32% below R·θ at 29° instead of 0.56%); with an unbounded
+/// reach, the equator's M.
+pub fn lower_m_per_rad(lat_deg: f64, reach_m: f64) -> f64 {
+    let equator = meridional_radius_m(0.0);
+    let band = (reach_m / equator).to_degrees();
+    if !band.is_finite() {
+        return equator;
+    }
+    meridional_radius_m(lat_deg.abs() - band)
+}
 
 /// A lower bound of the geodesic (WGS84) distance, metres, for a central
 /// angle (radians) between two points on the unit sphere.
@@ -250,6 +288,59 @@ mod tests {
             assert!(sphere_lower_bound_m(angle) <= g, "{a:?} {b:?}");
             assert!(sphere_upper_bound_m(angle) >= g, "{a:?} {b:?}");
         }
+    }
+
+    /// The bounds hold where the ellipsoid is farthest from the mean sphere:
+    /// north–south at the equator (radius M = 6,335 km) and near the poles
+    /// (6,400 km), over short and long distances.
+    #[test]
+    fn sphere_bounds_hold_at_the_extreme_curvatures() {
+        for (a, b) in [
+            (point!(x: 10.0, y: -0.005), point!(x: 10.0, y: 0.005)),
+            (point!(x: 10.0, y: -1.0), point!(x: 10.0, y: 1.0)),
+            (point!(x: 10.0, y: 89.99), point!(x: 10.0, y: 89.999)),
+            (point!(x: 10.0, y: 89.99), point!(x: 190.0, y: 89.99)),
+            (point!(x: 0.0, y: 85.0), point!(x: 90.0, y: 85.0)),
+            (point!(x: 0.0, y: 0.0), point!(x: 0.01, y: 0.0)),
+        ] {
+            let angle = UnitVec::from_point(a).angle(UnitVec::from_point(b));
+            let g = geodesic_distance_m(a, b);
+            let (lo, hi) = (sphere_lower_bound_m(angle), sphere_upper_bound_m(angle));
+            assert!(lo <= g && g <= hi, "{a:?} {b:?}: {lo} {g} {hi}");
+            // Without the 2 m, the factor alone still bounds them.
+            let r = angle * MEAN_RADIUS_M;
+            assert!(
+                r / SPHERE_SLACK <= g && g <= r * SPHERE_SLACK,
+                "{a:?} {b:?}"
+            );
+        }
+    }
+
+    /// The latitude-band bound holds for random short pairs at every
+    /// latitude, and is tighter than the global one away from the equator.
+    #[test]
+    fn band_bounds_stay_below_geodesic_distances() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(19);
+        for _ in 0..20_000 {
+            let a = point!(x: rng.gen_range(-180.0..180.0), y: rng.gen_range(-89.9..89.9));
+            let d = 10f64.powf(rng.gen_range(0.0..5.0));
+            let b = Geodesic.destination(a, rng.gen_range(0.0..360.0), d);
+            let angle = UnitVec::from_point(a).angle(UnitVec::from_point(b));
+            let g = geodesic_distance_m(a, b);
+            let m = lower_m_per_rad(a.y(), g * 1.0001);
+            assert!(angle * m <= g + 1e-6, "{a:?} {b:?}: {} > {g}", angle * m);
+        }
+        let at_29 = lower_m_per_rad(29.0, 10_000.0);
+        assert!(
+            at_29 > MEAN_RADIUS_M / 1.0033 && at_29 < MEAN_RADIUS_M,
+            "{at_29}"
+        );
+        assert_eq!(
+            lower_m_per_rad(29.0, f64::INFINITY),
+            meridional_radius_m(0.0)
+        );
+        assert!(meridional_radius_m(0.0) >= MEAN_RADIUS_M / SPHERE_SLACK);
     }
 
     #[test]

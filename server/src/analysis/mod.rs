@@ -9,6 +9,7 @@
 //!   conservative metre → degree search envelopes.
 //! - [`bound`]: cheap lower bounds of the distance to R-tree boxes (no trigonometry).
 //! - [`distance`]: minimum distance between whole geometries ([`distance::Shape`]).
+//! - [`rings`]: point-in-polygon by latitude bands, for a polygon tested against many points.
 //! - [`aeqd`]: the geodesic buffer polygon, drawn in a local azimuthal-equidistant frame.
 //! - [`filter`]: which layers are searched and the property filter of each.
 //! - [`nearest`]: exact k-nearest features per layer.
@@ -34,6 +35,7 @@ pub mod geodesy;
 pub mod hit;
 pub mod nearest;
 pub mod plume;
+pub mod rings;
 pub mod risk;
 pub mod river;
 pub mod summary;
