@@ -8,7 +8,8 @@
 //! - [`extract`]: validating extractors and parameter parsers (bbox, limit, datetime).
 //! - [`features`]: OGC API – Features (landing, conformance, collections, items).
 //! - [`monitoring`]: readings ingest, series, latest, exceedances, limits, events (SSE).
-//! - [`openapi`]: the OpenAPI document.
+//! - [`openapi`]: the OpenAPI document, with the operations of
+//!   [`analysis_openapi`] and [`monitoring_openapi`].
 //! - [`rivers`], [`risk`], [`plume`]: river tracing, risk zones, air-release threat zones.
 //! - [`tiles`]: MVT tiles, TileJSON, OGC API Tiles.
 //! - [`ops`]: health, readiness, metrics.
@@ -22,6 +23,7 @@ pub mod error;
 pub mod extract;
 pub mod features;
 pub mod monitoring;
+pub mod monitoring_openapi;
 pub mod nearest_route;
 pub mod negotiate;
 pub mod openapi;

@@ -452,7 +452,7 @@ pub fn document(collection_ids: &[String], limits: &Limits) -> Value {
     for (path, method, operation) in super::analysis_openapi::openapi_operations(limits) {
         paths.insert(path.to_string(), json!({ method: operation }));
     }
-    for (path, method, operation) in super::monitoring::openapi_operations() {
+    for (path, method, operation) in super::monitoring_openapi::openapi_operations() {
         if let Value::Object(ops) = paths.entry(path.to_string()).or_insert_with(|| json!({})) {
             ops.insert(method.to_string(), operation);
         }

@@ -3,8 +3,9 @@
 //! - [`Store`]: the one trait every backend implements.
 //! - [`sqlite`]: the embedded store, a SQLite file in the data directory (default).
 //! - [`postgis`]: PostgreSQL with PostGIS, used when `database_url` is set
-//!   (`postgis_bulk`: imports through `COPY`; `postgis_bulk_load`: the
-//!   parallel start-up load; `sqlite_bulk`: the embedded store's import path).
+//!   (`postgis_batch`: array-bound batch writes; `postgis_bulk`: imports
+//!   through `COPY`; `postgis_bulk_load`: the parallel start-up load;
+//!   `sqlite_bulk`: the embedded store's import path).
 //! - [`seed`]: fills an empty store from a sample data directory.
 //! - [`change`]: the change log every feature write records, read by other instances.
 //! - [`codec`]: geometry (WKB) and property (JSON) encoding shared by the backends.
@@ -16,6 +17,7 @@ pub mod change;
 pub mod codec;
 pub mod monitoring;
 pub mod postgis;
+mod postgis_batch;
 mod postgis_bulk;
 mod postgis_bulk_load;
 mod postgis_changes;

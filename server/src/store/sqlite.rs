@@ -8,6 +8,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures_util::TryStreamExt;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
 use time::format_description::well_known::Rfc3339;
@@ -153,23 +154,25 @@ impl Store for SqliteStore {
     }
 
     async fn load_features(&self, schema: &LayerSchema) -> Result<Vec<Feature>, StoreError> {
-        let rows = sqlx::query(
+        // Decoded as the rows stream in: holding every raw row of a large
+        // layer first doubled the peak memory of start-up (and the allocator
+        // kept it: RSS after ready 2.8 GB at scale 1000 instead of ~1.5 GB).
+        let mut rows = sqlx::query(
             "SELECT fid, id, geom, properties FROM features WHERE layer = ?1 ORDER BY fid",
         )
         .bind(&schema.id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                feature_from_columns(
-                    schema,
-                    row.try_get("fid")?,
-                    row.try_get("id")?,
-                    row.try_get("geom")?,
-                    row.try_get("properties")?,
-                )
-            })
-            .collect()
+        .fetch(&self.pool);
+        let mut features = Vec::new();
+        while let Some(row) = rows.try_next().await? {
+            features.push(feature_from_columns(
+                schema,
+                row.try_get("fid")?,
+                row.try_get("id")?,
+                row.try_get("geom")?,
+                row.try_get("properties")?,
+            )?);
+        }
+        Ok(features)
     }
 
     async fn upsert_features(
