@@ -120,6 +120,20 @@ pub(super) fn now_rfc3339() -> String {
         .unwrap_or_else(|_| String::from("1970-01-01T00:00:00Z"))
 }
 
+/// A `features` row selected as `fid, id, geom, properties`.
+fn feature_from_row(
+    schema: &LayerSchema,
+    row: &sqlx::sqlite::SqliteRow,
+) -> Result<Feature, StoreError> {
+    feature_from_columns(
+        schema,
+        row.try_get("fid")?,
+        row.try_get("id")?,
+        row.try_get("geom")?,
+        row.try_get("properties")?,
+    )
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     fn kind(&self) -> &'static str {
@@ -164,13 +178,7 @@ impl Store for SqliteStore {
         .fetch(&self.pool);
         let mut features = Vec::new();
         while let Some(row) = rows.try_next().await? {
-            features.push(feature_from_columns(
-                schema,
-                row.try_get("fid")?,
-                row.try_get("id")?,
-                row.try_get("geom")?,
-                row.try_get("properties")?,
-            )?);
+            features.push(feature_from_row(schema, &row)?);
         }
         Ok(features)
     }
@@ -322,13 +330,7 @@ impl Store for SqliteStore {
             .fetch_all(&self.pool)
             .await?;
             for row in &rows {
-                features.push(feature_from_columns(
-                    schema,
-                    row.try_get("fid")?,
-                    row.try_get("id")?,
-                    row.try_get("geom")?,
-                    row.try_get("properties")?,
-                )?);
+                features.push(feature_from_row(schema, row)?);
             }
         }
         Ok(features)
