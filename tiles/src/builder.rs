@@ -173,6 +173,31 @@ impl TileBuilder {
         Ok(())
     }
 
+    /// The start both point writers share: claims the layer name and accounts
+    /// for `placed` points standing for `input` features. `encoded` is 0 (all
+    /// input dropped) when the layer is not drawn at this zoom or nothing was
+    /// placed: then there is nothing to write.
+    fn start_points(
+        &mut self,
+        name: &str,
+        rules: &LayerTileRules,
+        input: usize,
+        placed: usize,
+    ) -> Result<LayerStats, TileError> {
+        self.claim_name(name)?;
+        let encoded = if rules.visible_at(self.tile.z()) {
+            placed
+        } else {
+            0
+        };
+        Ok(LayerStats {
+            input,
+            encoded,
+            dropped: input.saturating_sub(encoded),
+            ..LayerStats::default()
+        })
+    }
+
     /// Adds one MVT layer built from `features` under `rules`. Features outside
     /// the buffered tile are skipped, so the caller may pass R-tree candidates
     /// unfiltered. A layer with no feature left is not written (MVT: a layer
@@ -196,9 +221,7 @@ impl TileBuilder {
             return Ok(stats);
         }
         let (tile, o) = (self.tile, self.options);
-        let s = self.scratch.get_or_insert_with(|| {
-            Scratch::acquire(TileTransform::new(tile, o.extent), o.buffer, o.simplify_px)
-        });
+        let s = scratch_for(&mut self.scratch, tile, &o);
 
         // 1. Geometry of every feature, into one command buffer.
         s.geometry.clear();
@@ -277,23 +300,15 @@ impl TileBuilder {
         rules: &LayerTileRules,
         points: &mut [(F, GridPoint, u64)],
     ) -> Result<LayerStats, TileError> {
-        self.claim_name(name)?;
-        let z = self.tile.z();
-        let mut stats = LayerStats {
-            input: points.iter().map(|p| p.2 as usize).sum(),
-            ..LayerStats::default()
-        };
-        if !rules.visible_at(z) || points.is_empty() {
-            stats.dropped = stats.input;
+        let input = points.iter().map(|p| p.2 as usize).sum();
+        let mut stats = self.start_points(name, rules, input, points.len())?;
+        if stats.encoded == 0 {
             return Ok(stats);
         }
+        let z = self.tile.z();
         let (tile, o) = (self.tile, self.options);
-        let s = self.scratch.get_or_insert_with(|| {
-            Scratch::acquire(TileTransform::new(tile, o.extent), o.buffer, o.simplify_px)
-        });
+        let s = scratch_for(&mut self.scratch, tile, &o);
         points.sort_unstable_by_key(|p| p.0.fid());
-        stats.encoded = points.len();
-        stats.dropped = stats.input.saturating_sub(points.len());
         let count_property = rules
             .thinning_at(z)
             .and_then(|t| t.count_property.as_deref());
@@ -336,23 +351,15 @@ impl TileBuilder {
         points: &mut [PlacedPoint],
         table: &EncodedProperties,
     ) -> Result<LayerStats, TileError> {
-        self.claim_name(name)?;
-        let z = self.tile.z();
-        let mut stats = LayerStats {
-            input: points.iter().map(|p| p.count as usize).sum(),
-            ..LayerStats::default()
-        };
-        if !rules.visible_at(z) || points.is_empty() {
-            stats.dropped = stats.input;
+        let input = points.iter().map(|p| p.count as usize).sum();
+        let mut stats = self.start_points(name, rules, input, points.len())?;
+        if stats.encoded == 0 {
             return Ok(stats);
         }
+        let z = self.tile.z();
         let (tile, o) = (self.tile, self.options);
-        let s = self.scratch.get_or_insert_with(|| {
-            Scratch::acquire(TileTransform::new(tile, o.extent), o.buffer, o.simplify_px)
-        });
+        let s = scratch_for(&mut self.scratch, tile, &o);
         points.sort_unstable_by_key(|p| p.fid);
-        stats.encoded = points.len();
-        stats.dropped = stats.input.saturating_sub(points.len());
         let count_property = rules
             .thinning_at(z)
             .and_then(|t| t.count_property.as_deref());
@@ -412,4 +419,15 @@ impl TileBuilder {
     pub fn finish(mut self) -> Vec<u8> {
         self.take()
     }
+}
+
+/// The builder's reusable buffers, made on first use for `tile`.
+fn scratch_for<'a>(
+    slot: &'a mut Option<Scratch>,
+    tile: TileCoord,
+    o: &TileOptions,
+) -> &'a mut Scratch {
+    slot.get_or_insert_with(|| {
+        Scratch::acquire(TileTransform::new(tile, o.extent), o.buffer, o.simplify_px)
+    })
 }

@@ -60,6 +60,22 @@ fn cors() -> CorsLayer {
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
 }
 
+/// The `Vary` value the `CorsLayer` adds (its default: the preflight headers).
+const CORS_VARY: &str = "origin, access-control-request-method, access-control-request-headers";
+
+/// What [`cors`] and the nosniff layer add to the answer to a simple request,
+/// for the routes that answer outside the shared middleware stack (tiles,
+/// nearest).
+pub(crate) fn simple_cors_headers(h: &mut axum::http::HeaderMap) {
+    h.append(header::VARY, HeaderValue::from_static(CORS_VARY));
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    h.entry(header::X_CONTENT_TYPE_OPTIONS)
+        .or_insert(HeaderValue::from_static("nosniff"));
+}
+
 /// Every route of the server. The tile routes and nearest (the hot paths)
 /// come with their own, shorter middleware stacks: see [`tiles::routes`] and
 /// [`nearest_route::routes`].

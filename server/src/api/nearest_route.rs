@@ -36,9 +36,6 @@ use crate::app::AppState;
 /// The route template, as `/metrics` labels it.
 pub const NEAREST_ROUTE: &str = "/api/analysis/nearest";
 
-/// The `Vary` value the `CorsLayer` adds (its default: the preflight headers).
-const CORS_VARY: &str = "origin, access-control-request-method, access-control-request-headers";
-
 /// The nearest route, merged into the main router by [`super::router`].
 pub fn routes(state: AppState, cors: CorsLayer) -> Router {
     let preflight = BoxCloneSyncService::new(tower::ServiceBuilder::new().layer(cors).service_fn(
@@ -107,7 +104,7 @@ async fn answer(shared: &Shared, request: Request) -> Response {
     };
     if let Some(mut response) = refused {
         let h = response.headers_mut();
-        cors_headers(h);
+        super::simple_cors_headers(h);
         if !routed {
             allow(h);
         }
@@ -118,7 +115,7 @@ async fn answer(shared: &Shared, request: Request) -> Response {
         Err(e) => Err(e),
     };
     let mut response = result.unwrap_or_else(IntoResponse::into_response);
-    cors_headers(response.headers_mut());
+    super::simple_cors_headers(response.headers_mut());
     shared.app.metrics.observe(
         parts.method.as_str(),
         NEAREST_ROUTE,
@@ -126,16 +123,6 @@ async fn answer(shared: &Shared, request: Request) -> Response {
         started.elapsed().as_secs_f64(),
     );
     response
-}
-
-/// What the `CorsLayer` (for a simple request) and the nosniff layer add.
-fn cors_headers(h: &mut HeaderMap) {
-    h.append(header::VARY, HeaderValue::from_static(CORS_VARY));
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
-    nosniff(h);
 }
 
 /// The methods of the route, as axum's method router lists them.

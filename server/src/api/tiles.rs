@@ -204,9 +204,6 @@ pub fn routes(state: AppState, cors: CorsLayer) -> Router {
         .with_state(shared)
 }
 
-/// The `Vary` value the `CorsLayer` adds (its default: the preflight headers).
-const CORS_VARY: &str = "origin, access-control-request-method, access-control-request-headers";
-
 /// Records the request under its route template, as the metrics middleware
 /// of the other routes does.
 fn observed(
@@ -217,16 +214,7 @@ fn observed(
     result: Result<Response, ApiError>,
 ) -> Response {
     let mut response = result.unwrap_or_else(IntoResponse::into_response);
-    let h = response.headers_mut();
-    h.append(header::VARY, HeaderValue::from_static(CORS_VARY));
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
+    super::simple_cors_headers(response.headers_mut());
     routes.app.metrics.observe(
         method.as_str(),
         route,

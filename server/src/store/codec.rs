@@ -1,5 +1,5 @@
 //! Encoding shared by the store backends: geometry as WKB (lon/lat) and
-//! properties as a JSON object keyed by property name.
+//! properties as a JSON object keyed by property name, layer schemas as JSON.
 
 use geo_types::Geometry;
 use geozero::wkb::Wkb;
@@ -8,6 +8,18 @@ use serde_json::{Map, Value as Json};
 
 use super::StoreError;
 use crate::model::{Feature, LayerSchema, Value};
+
+/// A layer schema as the `layers.schema_json` text.
+pub fn schema_to_json(schema: &LayerSchema) -> Result<String, StoreError> {
+    serde_json::to_string(schema)
+        .map_err(|e| StoreError::Corrupt(format!("cannot serialise schema: {e}")))
+}
+
+/// A layer schema from its `layers.schema_json` text (`id` names it in errors).
+pub fn schema_from_json(id: &str, text: &str) -> Result<LayerSchema, StoreError> {
+    serde_json::from_str(text)
+        .map_err(|e| StoreError::Corrupt(format!("schema of layer '{id}': {e}")))
+}
 
 pub fn geometry_to_wkb(geometry: &Geometry<f64>) -> Result<Vec<u8>, StoreError> {
     geometry

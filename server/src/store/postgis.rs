@@ -17,7 +17,7 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Row};
 
 use super::change::{self, ChangeOp, ChangeRecord};
-use super::codec::feature_from_columns;
+use super::codec::{feature_from_columns, schema_from_json};
 use super::postgis_batch::{last_of_each, micros, upsert_feature_batch, FeatureColumns};
 use super::postgis_changes::{change_from_row, record_change, PgNotifications};
 use super::postgis_setup::ensure_postgis;
@@ -91,8 +91,7 @@ impl Store for PostgisStore {
             .map(|row| {
                 let id: &str = row.try_get("id")?;
                 let text: &str = row.try_get("schema_json")?;
-                serde_json::from_str(text)
-                    .map_err(|e| StoreError::Corrupt(format!("schema of layer '{id}': {e}")))
+                schema_from_json(id, text)
             })
             .collect()
     }

@@ -20,6 +20,7 @@ use geozero::{CoordDimensions, ToWkb};
 use sqlx::{PgPool, Postgres, Transaction};
 
 use super::change::BulkIds;
+use super::codec::schema_to_json;
 use super::postgis_changes::record_change;
 use super::{BulkItem, BulkReceiver, StoreError};
 use crate::model::{LayerSchema, NewFeature, Value};
@@ -35,8 +36,7 @@ pub(super) async fn register_layer(
     tx: &mut Transaction<'static, Postgres>,
     schema: &LayerSchema,
 ) -> Result<(), StoreError> {
-    let text = serde_json::to_string(schema)
-        .map_err(|e| StoreError::Corrupt(format!("cannot serialise schema: {e}")))?;
+    let text = schema_to_json(schema)?;
     sqlx::query(
         "INSERT INTO layers (id, schema_json, position)
          VALUES ($1, $2::jsonb, (SELECT COALESCE(MAX(position), -1) + 1 FROM layers))

@@ -15,7 +15,9 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use super::change::{self, ChangeOp, ChangeRecord};
-use super::codec::{feature_from_columns, geometry_to_wkb, properties_to_json};
+use super::codec::{
+    feature_from_columns, geometry_to_wkb, properties_to_json, schema_from_json, schema_to_json,
+};
 use super::{BulkReceiver, Store, StoreError};
 use crate::model::{Feature, LayerSchema, NewFeature, Reading};
 
@@ -100,8 +102,7 @@ pub(super) async fn register_layer(
     tx: &mut Transaction<'static, Sqlite>,
     schema: &LayerSchema,
 ) -> Result<(), StoreError> {
-    let text = serde_json::to_string(schema)
-        .map_err(|e| StoreError::Corrupt(format!("cannot serialise schema: {e}")))?;
+    let text = schema_to_json(schema)?;
     sqlx::query(
         "INSERT INTO layers (id, schema_json, position)
          VALUES (?1, ?2, (SELECT COALESCE(MAX(position), -1) + 1 FROM layers))
@@ -153,8 +154,7 @@ impl Store for SqliteStore {
             .map(|row| {
                 let id: String = row.try_get("id")?;
                 let text: String = row.try_get("schema_json")?;
-                serde_json::from_str(&text)
-                    .map_err(|e| StoreError::Corrupt(format!("schema of layer '{id}': {e}")))
+                schema_from_json(&id, &text)
             })
             .collect()
     }
